@@ -1,0 +1,58 @@
+/* ast: constructors and names for the syntax tree (see ast.h). */
+#include "front/ast.h"
+
+Expr *ast_expr(Arena *a, ExprKind kind, SrcLoc loc) {
+  Expr *e = arena_alloc(a, sizeof *e);
+  e->kind = kind;
+  e->loc = loc;
+  return e;
+}
+
+Stmt *ast_stmt(Arena *a, StmtKind kind, SrcLoc loc) {
+  Stmt *s = arena_alloc(a, sizeof *s);
+  s->kind = kind;
+  s->loc = loc;
+  s->sort_key = SORT_NONE;
+  return s;
+}
+
+const char *stat_op_name(StatOp s) {
+  static const char *const names[] = {
+      [STAT_COUNT] = "count", [STAT_SUM] = "sum", [STAT_MIN] = "min",
+      [STAT_MAX] = "max", [STAT_AVG] = "avg", [STAT_VARIANCE] = "variance",
+      [STAT_HIST_LINEAR] = "hist_linear", [STAT_HIST_LOG] = "hist_log",
+  };
+  return names[s];
+}
+
+int ast_binop_prec(Op op) {
+  switch (op) {
+  case OP_OROR: return PREC_OROR;
+  case OP_ANDAND: return PREC_ANDAND;
+  case OP_BOR: return PREC_BOR;
+  case OP_BXOR: return PREC_BXOR;
+  case OP_BAND: return PREC_BAND;
+  case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE:
+  case OP_MATCH: case OP_NMATCH:
+    return PREC_CMP;
+  case OP_SHL: case OP_SHR: return PREC_SHIFT;
+  case OP_DOT: return PREC_CONCAT;
+  case OP_PLUS: case OP_MINUS: return PREC_ADD;
+  case OP_MUL: case OP_DIV: case OP_MOD: return PREC_MUL;
+  default: return 0;
+  }
+}
+
+int ast_expr_prec(const Expr *e) {
+  switch (e->kind) {
+  case E_ASSIGN: return PREC_ASSIGN;
+  case E_TERNARY: return PREC_TERNARY;
+  case E_BINARY: return ast_binop_prec(e->op);
+  case E_IN: return PREC_IN;
+  case E_UNARY: return PREC_UNARY;
+  case E_CREMENT: return e->post ? PREC_POSTFIX : PREC_UNARY;
+  case E_TARGET: case E_CAST: case E_VARREF:
+    return e->addr_of ? PREC_UNARY : PREC_PRIMARY;
+  default: return PREC_PRIMARY;
+  }
+}

@@ -1,0 +1,209 @@
+/* ast: the syntax tree of a SystemTap script, as pass 1 builds it.
+ *
+ * Every node carries the location of the token that names it (an
+ * operator's, a keyword's, an identifier's) so that later passes can
+ * point at the script.  Nodes live in the compilation's arena.  Lists are
+ * Vecs of node pointers.  The tree keeps the script's own order: a File
+ * is its top-level items as written. */
+#ifndef CTAP_FRONT_AST_H
+#define CTAP_FRONT_AST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/arena.h"
+#include "common/diag.h"
+#include "common/vec.h"
+#include "front/lexer.h"
+
+typedef struct Expr Expr;
+typedef struct Stmt Stmt;
+
+typedef enum ExprKind {
+  E_NUM,        /* 42, 0x2a: num, text (spelling as written) */
+  E_STR,        /* "..." (adjacent literals glued): str, len */
+  E_VAR,        /* name: a scalar variable or an array name */
+  E_INDEX,      /* base[i, j]: base (E_VAR or E_HIST), args; E_WILD inside
+                   for slices */
+  E_WILD,       /* '*' as an array index in a slice: a[*, 1] */
+  E_CALL,       /* name(args) */
+  E_UNARY,      /* op l: + - ! ~ */
+  E_CREMENT,    /* ++l, --l, l++, l--: op (OP_INC/OP_DEC), post */
+  E_BINARY,     /* l op r: arithmetic, bitwise, shifts, '.', && ||,
+                   comparisons, =~ !~ */
+  E_TERNARY,    /* cond ? l : r */
+  E_ASSIGN,     /* l op r: = += ... .= and <<< */
+  E_IN,         /* [args] in base: base is E_VAR, optionally an E_INDEX
+                   slice is not allowed here */
+  E_STAT,       /* @count(l) ...: stat (which extractor) */
+  E_HIST,       /* @hist_linear(l, lo, hi, step) / @hist_log(l): stat, args */
+  E_TARGET,     /* $name->a[i]: name, comps, addr_of, pretty */
+  E_CAST,       /* @cast(l, "type"[, "module"])->...: str (type), module */
+  E_VARREF,     /* @var("name[@file]"[, "module"])->...: str, module */
+  E_DEFINED,    /* @defined(l) */
+  E_ENTRY,      /* @entry(l) */
+  E_PERF,       /* @perf("name"): str */
+  E_PROBEWRITE, /* @probewrite(l) */
+  E_CONST,      /* @const("NAME"): a C constant (tapsets, guru mode): str */
+  E_EMBEDDED,   /* %{ code %} as an expression (guru mode): str */
+} ExprKind;
+
+typedef enum StatOp {
+  STAT_COUNT, STAT_SUM, STAT_MIN, STAT_MAX, STAT_AVG, STAT_VARIANCE,
+  STAT_HIST_LINEAR, STAT_HIST_LOG,
+} StatOp;
+
+/* One step of a target-variable chain: ->member or [index]. */
+typedef struct TargetComp {
+  bool is_index;     /* [index] rather than ->member */
+  const char *name;  /* member name */
+  Expr *index;       /* index expression */
+  SrcLoc loc;        /* the '->' or '[' */
+} TargetComp;
+
+struct Expr {
+  ExprKind kind;
+  SrcLoc loc;         /* the token that names the node */
+  Op op;              /* E_UNARY, E_CREMENT, E_BINARY, E_ASSIGN */
+  bool post;          /* E_CREMENT: postfix */
+  bool addr_of;       /* E_TARGET/E_CAST/E_VARREF: preceded by '&' */
+  int pretty;         /* E_TARGET/E_CAST/E_VARREF: 0, or 1/2 for '$'/'$$' */
+  StatOp stat;        /* E_STAT, E_HIST */
+  Expr *l, *r, *cond; /* operands; cond only for E_TERNARY */
+  Expr *base;         /* E_INDEX, E_IN: the array (or histogram) */
+  Vec args;           /* E_CALL arguments, E_INDEX/E_IN indices,
+                         E_HIST parameters */
+  Vec comps;          /* TargetComp*: E_TARGET, E_CAST, E_VARREF */
+  const char *name;   /* E_VAR, E_CALL, E_TARGET ("$x", "$$parms") */
+  const char *text;   /* E_NUM spelling */
+  const char *str;    /* E_STR bytes, E_CAST type, E_VARREF name, E_PERF
+                         name, E_EMBEDDED code */
+  uint32_t len;       /* bytes in str */
+  const char *module; /* E_CAST/E_VARREF module, or NULL */
+  int64_t num;        /* E_NUM value (64-bit, wrapped) */
+};
+
+typedef enum StmtKind {
+  S_BLOCK,    /* { stmts } */
+  S_NULL,     /* ; */
+  S_EXPR,     /* e; */
+  S_IF,       /* if (cond) then else els */
+  S_WHILE,    /* while (cond) body */
+  S_FOR,      /* for (init; cond; step) body: each part may be NULL */
+  S_FOREACH,  /* foreach (...) body: see the foreach fields */
+  S_BREAK,    /* break */
+  S_CONTINUE, /* continue */
+  S_NEXT,     /* next */
+  S_RETURN,   /* return [e] */
+  S_DELETE,   /* delete e */
+  S_TRY,      /* try body catch [(catch_var)] els */
+} StmtKind;
+
+/* foreach sorting: which key (0-based), the value, or none. */
+enum { SORT_NONE = -2, SORT_VALUE = -1 };
+
+struct Stmt {
+  StmtKind kind;
+  SrcLoc loc;            /* the keyword or first token */
+  Vec stmts;             /* S_BLOCK */
+  Expr *e;               /* S_EXPR, S_RETURN (may be NULL), S_DELETE,
+                            S_FOREACH limit (may be NULL) */
+  Expr *cond;            /* S_IF, S_WHILE, S_FOR (may be NULL) */
+  Expr *init, *step;     /* S_FOR (may be NULL) */
+  Stmt *body;            /* S_WHILE, S_FOR, S_FOREACH, S_IF then,
+                            S_TRY try block */
+  Stmt *els;             /* S_IF else (may be NULL), S_TRY catch block */
+  /* S_FOREACH */
+  const char *value_var; /* v in "v = [k] in a", or NULL */
+  Vec keys;              /* Expr* (E_VAR) key variables */
+  bool keys_bracketed;   /* keys were written in [ ] */
+  Expr *array;           /* E_VAR, E_INDEX slice or E_HIST iterated */
+  int sort_key;          /* SORT_NONE, SORT_VALUE or a key index */
+  int sort_dir;          /* +1 ascending, -1 descending */
+  /* S_TRY */
+  const char *catch_var; /* or NULL */
+  SrcLoc catch_loc;      /* location of catch_var */
+};
+
+/* One component of a probe point: name or name(arg). */
+typedef struct ProbeComp {
+  const char *name; /* may contain '*' wildcards */
+  Expr *arg;        /* E_NUM or E_STR, or NULL */
+  SrcLoc loc;
+} ProbeComp;
+
+typedef struct ProbePoint {
+  Vec comps;      /* ProbeComp*, at least one */
+  bool optional;  /* '?' */
+  bool sufficient;/* '!' (implies optional) */
+  Expr *cond;     /* if (cond), or NULL */
+  SrcLoc loc;     /* first component */
+} ProbePoint;
+
+typedef enum DeclType { T_UNKNOWN, T_LONG, T_STRING } DeclType;
+
+typedef struct Param {
+  const char *name;
+  DeclType type; /* declared type, or T_UNKNOWN */
+  SrcLoc loc;
+} Param;
+
+typedef enum ItemKind {
+  I_GLOBAL,   /* global declaration */
+  I_FUNCTION, /* function definition */
+  I_PROBE,    /* probe or probe alias */
+  I_EMBEDDED, /* top-level %{ %} */
+} ItemKind;
+
+typedef enum AliasKind {
+  ALIAS_NONE,     /* an ordinary probe */
+  ALIAS_PROLOGUE, /* probe a = b { }: the alias body runs first */
+  ALIAS_EPILOGUE, /* probe a += b { }: the alias body runs after */
+} AliasKind;
+
+typedef struct Item {
+  ItemKind kind;
+  SrcLoc loc;            /* the defining keyword's name/first token */
+  const SourceFile *file;
+  bool private_;         /* 'private' */
+  const char *name;      /* global, function */
+  /* I_GLOBAL */
+  int64_t array_size;    /* [N], 0 if none */
+  bool wrap;             /* '%' */
+  Expr *init;            /* literal initializer, or NULL */
+  /* I_FUNCTION */
+  DeclType ret_type;
+  Vec params;            /* Param* */
+  bool has_priority;
+  int64_t priority;
+  Stmt *body;            /* block (I_FUNCTION, I_PROBE), or NULL if code */
+  const char *code;      /* embedded C (function body or I_EMBEDDED) */
+  /* I_PROBE */
+  AliasKind alias;
+  Vec alias_names;       /* ProbePoint*: the names being defined */
+  Vec points;            /* ProbePoint*: where the probe attaches */
+} Item;
+
+/* One parsed file: a user script or a tapset. */
+typedef struct File {
+  const SourceFile *source;
+  Vec items;             /* Item*, in source order */
+} File;
+
+/* Precedence levels, lowest first; the parser and the printer share them. */
+typedef enum Prec {
+  PREC_ASSIGN = 1, PREC_TERNARY, PREC_OROR, PREC_ANDAND, PREC_BOR, PREC_BXOR,
+  PREC_BAND, PREC_IN, PREC_CMP, PREC_SHIFT, PREC_CONCAT, PREC_ADD, PREC_MUL,
+  PREC_UNARY, PREC_POSTFIX, PREC_PRIMARY,
+} Prec;
+
+/* The level of a binary operator, or 0 if op is not one. */
+int ast_binop_prec(Op op);
+/* The level of an expression node (PREC_PRIMARY for atoms). */
+int ast_expr_prec(const Expr *e);
+
+Expr *ast_expr(Arena *a, ExprKind kind, SrcLoc loc);
+Stmt *ast_stmt(Arena *a, StmtKind kind, SrcLoc loc);
+const char *stat_op_name(StatOp s); /* "count", "hist_linear" */
+
+#endif

@@ -1,0 +1,87 @@
+/* front: see front.h. */
+#include "front/front.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "front/parser.h"
+
+void front_init(Front *f, Arena *arena, Diag *diag, const PPEnv *env) {
+  memset(f, 0, sizeof *f);
+  f->arena = arena;
+  f->diag = diag;
+  f->env = env;
+}
+
+void front_free(Front *f) {
+  for (size_t i = 0; i < f->sources.len; i++) source_free(f->sources.items[i]);
+  hashmap_free(&f->lib_macros);
+}
+
+static SourceFile *read_source(Front *f, const char *path) {
+  SourceFile *src = source_read(path, NULL);
+  if (!src) {
+    SrcLoc none = {0};
+    diag_error(f->diag, "parse error", none, NULL, "cannot read tapset file '%s': %s",
+               path, strerror(errno));
+    return NULL;
+  }
+  src->is_tapset = true;
+  return src;
+}
+
+/* A .stpm file holds only @define: run the preprocessor over it and
+ * complain about anything that comes out. */
+static void load_macro_file(Front *f, const char *path) {
+  SourceFile *src = read_source(f, path);
+  if (!src) return;
+  src->index = (int)f->sources.len;
+  vec_push(&f->sources, f->arena, src);
+  Lexer lx;
+  lexer_init(&lx, src, f->arena, f->diag);
+  PP pp;
+  pp_init(&pp, &lx, f->env, &f->lib_macros, f->arena, f->diag);
+  for (;;) {
+    Token *t = pp_next(&pp);
+    if (t->kind == TK_EOF) break;
+    if (t->kind == TK_ERROR) continue;
+    diag_error(f->diag, "parse error", t->loc, token_describe(t, f->arena),
+               "only @define is allowed in a macro library file");
+    break;
+  }
+  pp_free(&pp);
+}
+
+static Macro *library_macro(void *ctx, const char *name) {
+  Front *f = ctx;
+  if (!f->lib_macros_loaded) {
+    f->lib_macros_loaded = true;
+    for (size_t i = 0; i < f->lib.macros.len; i++) load_macro_file(f, f->lib.macros.items[i]);
+  }
+  return hashmap_get(&f->lib_macros, name, strlen(name));
+}
+
+File *front_parse(Front *f, SourceFile *src, bool tapset, bool guru) {
+  src->is_tapset = tapset;
+  src->index = (int)f->sources.len;
+  vec_push(&f->sources, f->arena, src);
+  Lexer lx;
+  lexer_init(&lx, src, f->arena, f->diag);
+  HashMap local = {0};
+  PP pp;
+  pp_init(&pp, &lx, f->env, &local, f->arena, f->diag);
+  pp.library = library_macro;
+  pp.library_ctx = f;
+  File *file = parser_parse_file(&pp, src, tapset || guru, f->arena, f->diag);
+  pp_free(&pp);
+  hashmap_free(&local);
+  vec_push(&f->files, f->arena, file);
+  return file;
+}
+
+File *front_parse_library_file(Front *f, const char *path) {
+  SourceFile *src = read_source(f, path);
+  if (!src) return NULL;
+  f->library_parsed++;
+  return front_parse(f, src, true, false);
+}

@@ -1,0 +1,40 @@
+/* front: pass 1 as one interface: sources in, syntax trees out.
+ *
+ * A Front owns the sources it reads, the library macro table, and the
+ * tapset library's file list.  front_parse() parses one source (the user
+ * script, or a tapset) through lexer, preprocessor and parser;
+ * library macros from `.stpm` files are loaded on first use. */
+#ifndef CTAP_FRONT_FRONT_H
+#define CTAP_FRONT_FRONT_H
+
+#include <stdbool.h>
+
+#include "common/arena.h"
+#include "common/diag.h"
+#include "common/hashmap.h"
+#include "front/ast.h"
+#include "front/preproc.h"
+#include "front/tapset.h"
+
+typedef struct Front {
+  Arena *arena;
+  Diag *diag;
+  const PPEnv *env;
+  TapsetLib lib;            /* the library on disk */
+  HashMap lib_macros;       /* Macro* from .stpm files */
+  bool lib_macros_loaded;   /* .stpm files have been read */
+  Vec sources;              /* SourceFile*: owned, freed by front_free */
+  Vec files;                /* File*: everything parsed, in order */
+  int library_parsed;       /* tapset scripts parsed so far */
+} Front;
+
+void front_init(Front *f, Arena *arena, Diag *diag, const PPEnv *env);
+void front_free(Front *f);
+
+/* Parse src (ownership passes to f).  Embedded C is allowed in tapsets
+ * and in guru mode. */
+File *front_parse(Front *f, SourceFile *src, bool tapset, bool guru);
+/* Read and parse a library script; NULL (reported) if unreadable. */
+File *front_parse_library_file(Front *f, const char *path);
+
+#endif

@@ -1,0 +1,416 @@
+/* lexer: see lexer.h.  One function per token class; lexer_next()
+ * dispatches on the first byte. */
+#include "front/lexer.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/strbuf.h"
+
+static const char *const op_spellings[OP_COUNT_] = {
+    [OP_NONE] = "?",
+    [OP_LPAREN] = "(", [OP_RPAREN] = ")", [OP_LBRACKET] = "[",
+    [OP_RBRACKET] = "]", [OP_LBRACE] = "{", [OP_RBRACE] = "}",
+    [OP_COMMA] = ",", [OP_SEMI] = ";", [OP_COLON] = ":",
+    [OP_QUESTION] = "?", [OP_DOT] = ".", [OP_ARROW] = "->",
+    [OP_ASSIGN] = "=", [OP_ADD_ASSIGN] = "+=", [OP_SUB_ASSIGN] = "-=",
+    [OP_MUL_ASSIGN] = "*=", [OP_DIV_ASSIGN] = "/=", [OP_MOD_ASSIGN] = "%=",
+    [OP_SHL_ASSIGN] = "<<=", [OP_SHR_ASSIGN] = ">>=", [OP_AND_ASSIGN] = "&=",
+    [OP_OR_ASSIGN] = "|=", [OP_XOR_ASSIGN] = "^=", [OP_CAT_ASSIGN] = ".=",
+    [OP_AGGREGATE] = "<<<",
+    [OP_OROR] = "||", [OP_ANDAND] = "&&", [OP_BOR] = "|", [OP_BXOR] = "^",
+    [OP_BAND] = "&",
+    [OP_EQ] = "==", [OP_NE] = "!=", [OP_LT] = "<", [OP_LE] = "<=",
+    [OP_GT] = ">", [OP_GE] = ">=", [OP_MATCH] = "=~", [OP_NMATCH] = "!~",
+    [OP_SHL] = "<<", [OP_SHR] = ">>", [OP_PLUS] = "+", [OP_MINUS] = "-",
+    [OP_MUL] = "*", [OP_DIV] = "/", [OP_MOD] = "%",
+    [OP_NOT] = "!", [OP_TILDE] = "~", [OP_INC] = "++", [OP_DEC] = "--",
+    [OP_PP_IF] = "%(", [OP_PP_THEN] = "%?", [OP_PP_ELSE] = "%:",
+    [OP_PP_END] = "%)",
+};
+
+static const char *const keywords[] = {
+    [KW_NONE] = "", [KW_PROBE] = "probe", [KW_GLOBAL] = "global",
+    [KW_FUNCTION] = "function", [KW_PRIVATE] = "private", [KW_IF] = "if",
+    [KW_ELSE] = "else", [KW_WHILE] = "while", [KW_FOR] = "for",
+    [KW_FOREACH] = "foreach", [KW_IN] = "in", [KW_LIMIT] = "limit",
+    [KW_RETURN] = "return", [KW_DELETE] = "delete", [KW_BREAK] = "break",
+    [KW_CONTINUE] = "continue", [KW_NEXT] = "next", [KW_TRY] = "try",
+    [KW_CATCH] = "catch", [KW_STRING] = "string", [KW_LONG] = "long",
+};
+
+const char *op_spelling(Op op) {
+  return op > OP_NONE && op < OP_COUNT_ ? op_spellings[op] : "?";
+}
+
+const char *keyword_spelling(Keyword kw) { return keywords[kw]; }
+
+static Keyword keyword_lookup(const char *s, size_t n) {
+  for (size_t k = 1; k < sizeof keywords / sizeof *keywords; k++)
+    if (strlen(keywords[k]) == n && memcmp(keywords[k], s, n) == 0)
+      return (Keyword)k;
+  return KW_NONE;
+}
+
+void lexer_init(Lexer *lx, const SourceFile *file, Arena *arena, Diag *diag) {
+  lx->file = file;
+  lx->p = file->text;
+  lx->end = file->text + file->len;
+  lx->line_start = file->text;
+  lx->line = 1;
+  lx->arena = arena;
+  lx->diag = diag;
+}
+
+static SrcLoc loc_at(const Lexer *lx, const char *p) {
+  SrcLoc l = {lx->file, lx->line, (uint32_t)(p - lx->line_start) + 1};
+  return l;
+}
+
+static void newline(Lexer *lx, const char *after) {
+  lx->line++;
+  lx->line_start = after;
+}
+
+static Token *tok_new(Lexer *lx, TokKind kind, SrcLoc loc, bool space) {
+  Token *t = arena_alloc(lx->arena, sizeof *t);
+  t->kind = kind;
+  t->loc = loc;
+  t->space_before = space;
+  return t;
+}
+
+static Token *lex_error(Lexer *lx, SrcLoc loc, bool space, const char *msg,
+                        const char *detail) {
+  if (detail)
+    diag_error(lx->diag, "parse error", loc, NULL, "%s %s", msg, detail);
+  else
+    diag_error(lx->diag, "parse error", loc, NULL, "%s", msg);
+  Token *t = tok_new(lx, TK_ERROR, loc, space);
+  t->text = "";
+  return t;
+}
+
+/* Skip whitespace and comments; returns false on an unterminated comment
+ * (already reported). */
+static bool skip_space(Lexer *lx, bool *space) {
+  while (lx->p < lx->end) {
+    char c = *lx->p;
+    if (c == '\n') {
+      lx->p++;
+      newline(lx, lx->p);
+    } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+      lx->p++;
+    } else if (c == '#' || (c == '/' && lx->p + 1 < lx->end && lx->p[1] == '/')) {
+      while (lx->p < lx->end && *lx->p != '\n') lx->p++;
+    } else if (c == '/' && lx->p + 1 < lx->end && lx->p[1] == '*') {
+      SrcLoc start = loc_at(lx, lx->p);
+      lx->p += 2;
+      for (;;) {
+        if (lx->p >= lx->end) {
+          diag_error(lx->diag, "parse error", start, NULL,
+                     "unterminated comment (missing '*/')");
+          return false;
+        }
+        if (*lx->p == '*' && lx->p + 1 < lx->end && lx->p[1] == '/') {
+          lx->p += 2;
+          break;
+        }
+        if (*lx->p == '\n') newline(lx, lx->p + 1);
+        lx->p++;
+      }
+    } else {
+      return true;
+    }
+    *space = true;
+  }
+  return true;
+}
+
+static bool is_ident_start(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+         c == '$';
+}
+
+static bool is_ident_char(char c) {
+  return is_ident_start(c) || (c >= '0' && c <= '9');
+}
+
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+static int digit_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return 99;
+}
+
+/* number -> decimal | 0 octal | 0x hex, all 64-bit; a trailing letter or
+ * digit that does not belong makes the whole word invalid, as in stap. */
+static Token *lex_number(Lexer *lx, bool space) {
+  const char *s = lx->p;
+  SrcLoc loc = loc_at(lx, s);
+  while (lx->p < lx->end && is_ident_char(*lx->p)) lx->p++;
+  size_t n = (size_t)(lx->p - s);
+  unsigned base = 10;
+  const char *d = s;
+  if (n > 1 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    base = 16;
+    d = s + 2;
+  } else if (n > 1 && s[0] == '0') {
+    base = 8;
+    d = s + 1;
+  }
+  bool ok = d < lx->p;
+  uint64_t v = 0;
+  for (const char *q = d; ok && q < lx->p; q++) {
+    unsigned dv = (unsigned)digit_value(*q);
+    if (dv >= base || v > (UINT64_MAX - dv) / base) ok = false;
+    else v = v * base + dv;
+  }
+  Token *t = tok_new(lx, TK_NUMBER, loc, space);
+  t->text = arena_strndup(lx->arena, s, n);
+  t->len = (uint32_t)n;
+  if (!ok) {
+    diag_error(lx->diag, "parse error", loc, NULL,
+               "number '%s' invalid or out of range", t->text);
+    t->kind = TK_ERROR;
+    return t;
+  }
+  t->num = (int64_t)v;
+  return t;
+}
+
+/* string -> '"' { char | escape } '"'; escapes are C's, decoded to bytes;
+ * an unknown escape stands for the character itself, as in stap. */
+static Token *lex_string(Lexer *lx, bool space) {
+  SrcLoc loc = loc_at(lx, lx->p);
+  lx->p++;
+  StrBuf sb;
+  sb_init(&sb);
+  for (;;) {
+    if (lx->p >= lx->end) {
+      sb_free(&sb);
+      return lex_error(lx, loc, space,
+                       "unterminated string (missing closing '\"')", NULL);
+    }
+    char c = *lx->p++;
+    if (c == '"') break;
+    if (c == '\n') {
+      newline(lx, lx->p);
+      sb_putc(&sb, c);
+      continue;
+    }
+    if (c != '\\') {
+      sb_putc(&sb, c);
+      continue;
+    }
+    if (lx->p >= lx->end) continue; /* reported as unterminated next round */
+    char e = *lx->p++;
+    switch (e) {
+    case 'a': sb_putc(&sb, '\a'); break;
+    case 'b': sb_putc(&sb, '\b'); break;
+    case 'f': sb_putc(&sb, '\f'); break;
+    case 'n': sb_putc(&sb, '\n'); break;
+    case 'r': sb_putc(&sb, '\r'); break;
+    case 't': sb_putc(&sb, '\t'); break;
+    case 'v': sb_putc(&sb, '\v'); break;
+    case 'x': {
+      unsigned v = 0;
+      int k = 0;
+      while (k < 2 && lx->p < lx->end && digit_value(*lx->p) < 16)
+        v = v * 16 + (unsigned)digit_value(*lx->p++), k++;
+      if (k == 0) sb_putc(&sb, 'x');
+      else sb_putc(&sb, (char)v);
+      break;
+    }
+    case '\n':
+      newline(lx, lx->p);
+      sb_putc(&sb, '\n');
+      break;
+    default:
+      if (e >= '0' && e <= '7') {
+        unsigned v = (unsigned)(e - '0');
+        for (int k = 0; k < 2 && lx->p < lx->end && *lx->p >= '0' && *lx->p <= '7'; k++)
+          v = v * 8 + (unsigned)(*lx->p++ - '0');
+        sb_putc(&sb, (char)(v & 0xff));
+      } else {
+        sb_putc(&sb, e);
+      }
+    }
+  }
+  Token *t = tok_new(lx, TK_STRING, loc, space);
+  t->len = (uint32_t)sb.len;
+  t->text = arena_strndup(lx->arena, sb_cstr(&sb), sb.len);
+  sb_free(&sb);
+  return t;
+}
+
+/* embedded -> '%{' any '%}' */
+static Token *lex_embedded(Lexer *lx, bool space) {
+  SrcLoc loc = loc_at(lx, lx->p);
+  lx->p += 2;
+  const char *s = lx->p;
+  for (;;) {
+    if (lx->p + 1 >= lx->end) {
+      lx->p = lx->end;
+      return lex_error(lx, loc, space,
+                       "unterminated embedded C (missing '%}')", NULL);
+    }
+    if (lx->p[0] == '%' && lx->p[1] == '}') break;
+    if (*lx->p == '\n') newline(lx, lx->p + 1);
+    lx->p++;
+  }
+  Token *t = tok_new(lx, TK_EMBEDDED, loc, space);
+  t->len = (uint32_t)(lx->p - s);
+  t->text = arena_strndup(lx->arena, s, t->len);
+  lx->p += 2;
+  return t;
+}
+
+/* arg -> ('$' | '@') (digits | '#') */
+static Token *lex_arg(Lexer *lx, bool space) {
+  SrcLoc loc = loc_at(lx, lx->p);
+  Token *t = tok_new(lx, TK_ARG, loc, space);
+  t->text = *lx->p == '$' ? "$" : "@";
+  t->len = 1;
+  lx->p++;
+  if (*lx->p == '#') {
+    lx->p++;
+    t->num = 0;
+    return t;
+  }
+  int64_t v = 0;
+  while (lx->p < lx->end && is_digit(*lx->p)) {
+    if (v < 100000000) v = v * 10 + (*lx->p - '0');
+    lx->p++;
+  }
+  t->num = v;
+  if (v == 0)
+    return lex_error(lx, loc, space, "command line argument index 0 is invalid",
+                     "(arguments count from $1)");
+  return t;
+}
+
+/* Operators, longest match first. */
+static Op match_op(const char *p, const char *end, int *len) {
+  static const struct {
+    const char *s;
+    Op op;
+  } ops[] = {
+      {"<<<", OP_AGGREGATE}, {"<<=", OP_SHL_ASSIGN}, {">>=", OP_SHR_ASSIGN},
+      {"->", OP_ARROW}, {"+=", OP_ADD_ASSIGN}, {"-=", OP_SUB_ASSIGN},
+      {"*=", OP_MUL_ASSIGN}, {"/=", OP_DIV_ASSIGN}, {"%=", OP_MOD_ASSIGN},
+      {"&=", OP_AND_ASSIGN}, {"|=", OP_OR_ASSIGN}, {"^=", OP_XOR_ASSIGN},
+      {".=", OP_CAT_ASSIGN}, {"||", OP_OROR}, {"&&", OP_ANDAND},
+      {"==", OP_EQ}, {"!=", OP_NE}, {"<=", OP_LE}, {">=", OP_GE},
+      {"=~", OP_MATCH}, {"!~", OP_NMATCH}, {"<<", OP_SHL}, {">>", OP_SHR},
+      {"++", OP_INC}, {"--", OP_DEC}, {"%(", OP_PP_IF}, {"%?", OP_PP_THEN},
+      {"%:", OP_PP_ELSE}, {"%)", OP_PP_END},
+      {"(", OP_LPAREN}, {")", OP_RPAREN}, {"[", OP_LBRACKET},
+      {"]", OP_RBRACKET}, {"{", OP_LBRACE}, {"}", OP_RBRACE},
+      {",", OP_COMMA}, {";", OP_SEMI}, {":", OP_COLON}, {"?", OP_QUESTION},
+      {".", OP_DOT}, {"=", OP_ASSIGN}, {"|", OP_BOR}, {"^", OP_BXOR},
+      {"&", OP_BAND}, {"<", OP_LT}, {">", OP_GT}, {"+", OP_PLUS},
+      {"-", OP_MINUS}, {"*", OP_MUL}, {"/", OP_DIV}, {"%", OP_MOD},
+      {"!", OP_NOT}, {"~", OP_TILDE},
+  };
+  for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
+    size_t n = strlen(ops[i].s);
+    if ((size_t)(end - p) >= n && memcmp(p, ops[i].s, n) == 0) {
+      *len = (int)n;
+      return ops[i].op;
+    }
+  }
+  return OP_NONE;
+}
+
+Token *lexer_next(Lexer *lx) {
+  bool space = lx->p == lx->file->text;
+  if (!skip_space(lx, &space)) {
+    lx->p = lx->end;
+    Token *t = tok_new(lx, TK_ERROR, loc_at(lx, lx->p), space);
+    t->text = "";
+    return t;
+  }
+  const char *s = lx->p;
+  if (s >= lx->end) {
+    Token *t = tok_new(lx, TK_EOF, loc_at(lx, s), space);
+    t->text = "";
+    return t;
+  }
+  char c = *s;
+  if ((c == '$' || c == '@') && s + 1 < lx->end &&
+      (is_digit(s[1]) || s[1] == '#'))
+    return lex_arg(lx, space);
+  if (is_ident_start(c)) {
+    while (lx->p < lx->end && is_ident_char(*lx->p)) lx->p++;
+    size_t n = (size_t)(lx->p - s);
+    Keyword kw = keyword_lookup(s, n);
+    Token *t = tok_new(lx, kw ? TK_KEYWORD : TK_IDENT, loc_at(lx, s), space);
+    t->kw = kw;
+    t->text = kw ? keywords[kw] : arena_strndup(lx->arena, s, n);
+    t->len = (uint32_t)n;
+    return t;
+  }
+  if (is_digit(c)) return lex_number(lx, space);
+  if (c == '"') return lex_string(lx, space);
+  if (c == '@' && s + 1 < lx->end && is_ident_start(s[1]) && s[1] != '$') {
+    lx->p++;
+    while (lx->p < lx->end && is_ident_char(*lx->p)) lx->p++;
+    Token *t = tok_new(lx, TK_AT, loc_at(lx, s), space);
+    t->len = (uint32_t)(lx->p - s - 1);
+    t->text = arena_strndup(lx->arena, s + 1, t->len);
+    return t;
+  }
+  if (c == '%' && s + 1 < lx->end && s[1] == '{') return lex_embedded(lx, space);
+  int n = 0;
+  Op op = match_op(s, lx->end, &n);
+  if (op != OP_NONE) {
+    lx->p += n;
+    Token *t = tok_new(lx, TK_OP, loc_at(lx, s), space);
+    t->op = op;
+    t->text = op_spellings[op];
+    t->len = (uint32_t)n;
+    return t;
+  }
+  lx->p++;
+  char shown[8];
+  if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7f)
+    snprintf(shown, sizeof shown, "'%c'", c);
+  else
+    snprintf(shown, sizeof shown, "'\\x%02x'", (unsigned char)c);
+  return lex_error(lx, loc_at(lx, s), space, "invalid character", shown);
+}
+
+char *token_describe(const Token *t, Arena *arena) {
+  switch (t->kind) {
+  case TK_EOF: return "end of file";
+  case TK_IDENT: return arena_printf(arena, "identifier '%s'", t->text);
+  case TK_KEYWORD: return arena_printf(arena, "keyword '%s'", t->text);
+  case TK_NUMBER: return arena_printf(arena, "number '%s'", t->text);
+  case TK_STRING: {
+    StrBuf sb;
+    sb_init(&sb);
+    for (uint32_t i = 0; i < t->len && i < 40; i++) {
+      unsigned char c = (unsigned char)t->text[i];
+      if (c == '"' || c == '\\') sb_printf(&sb, "\\%c", c);
+      else if (c >= 0x20 && c < 0x7f) sb_putc(&sb, (char)c);
+      else sb_printf(&sb, "\\%03o", c);
+    }
+    char *r = arena_printf(arena, "string \"%s\"%s", sb_cstr(&sb),
+                           t->len > 40 ? "..." : "");
+    sb_free(&sb);
+    return r;
+  }
+  case TK_OP: return arena_printf(arena, "operator '%s'", t->text);
+  case TK_AT: return arena_printf(arena, "operator '@%s'", t->text);
+  case TK_ARG:
+    return t->num ? arena_printf(arena, "argument '%s%lld'", t->text,
+                                 (long long)t->num)
+                  : arena_printf(arena, "argument '%s#'", t->text);
+  case TK_EMBEDDED: return "embedded-code";
+  case TK_ERROR: return "invalid token";
+  }
+  return "token";
+}

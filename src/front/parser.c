@@ -1,0 +1,1028 @@
+/* parser: see parser.h.  Errors unwind with longjmp to the top-level loop,
+ * which skips to the next declaration; everything allocated so far lives
+ * in the arena, so unwinding leaks nothing. */
+#include "front/parser.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "common/strbuf.h"
+
+enum { LOOKAHEAD = 4, MAX_BRACE_EXPANSION = 10000 };
+
+typedef struct Parser {
+  PP *pp;
+  Arena *arena;
+  Diag *diag;
+  const SourceFile *file;
+  Token *look[LOOKAHEAD]; /* tokens read ahead */
+  int nlook;
+  int depth;              /* current nesting */
+  bool allow_embedded;
+  jmp_buf fail;           /* where errors unwind to */
+} Parser;
+
+/* ---- Tokens ---- */
+
+static Token *peek_n(Parser *P, int n) {
+  while (P->nlook <= n) P->look[P->nlook++] = pp_next(P->pp);
+  return P->look[n];
+}
+
+static Token *peek(Parser *P) { return peek_n(P, 0); }
+
+static Token *next(Parser *P) {
+  Token *t = peek(P);
+  memmove(P->look, P->look + 1, (size_t)(P->nlook - 1) * sizeof *P->look);
+  P->nlook--;
+  return t;
+}
+
+static bool is_op(const Token *t, Op op) { return t->kind == TK_OP && t->op == op; }
+static bool is_kw(const Token *t, Keyword kw) { return t->kind == TK_KEYWORD && t->kw == kw; }
+static bool at_op(Parser *P, Op op) { return is_op(peek(P), op); }
+static bool at_kw(Parser *P, Keyword kw) { return is_kw(peek(P), kw); }
+
+static bool accept_op(Parser *P, Op op) {
+  if (!at_op(P, op)) return false;
+  next(P);
+  return true;
+}
+
+/* Report "expected WHAT" at token t and unwind. */
+static _Noreturn void fail_at(Parser *P, const Token *t, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static _Noreturn void fail_at(Parser *P, const Token *t, const char *fmt, ...) {
+  if (t->kind != TK_ERROR) {
+    va_list ap;
+    va_start(ap, fmt);
+    StrBuf sb;
+    sb_init(&sb);
+    sb_vprintf(&sb, fmt, ap);
+    va_end(ap);
+    diag_error(P->diag, "parse error", t->loc, token_describe(t, P->arena),
+               "%s", sb_cstr(&sb));
+    sb_free(&sb);
+  }
+  longjmp(P->fail, 1);
+}
+
+static _Noreturn void expected(Parser *P, const char *what) {
+  fail_at(P, peek(P), "expected %s", what);
+}
+
+static Token *expect_op(Parser *P, Op op) {
+  if (!at_op(P, op)) fail_at(P, peek(P), "expected '%s'", op_spelling(op));
+  return next(P);
+}
+
+static Token *expect_ident(Parser *P, const char *what) {
+  Token *t = peek(P);
+  if (t->kind != TK_IDENT || t->text[0] == '$') expected(P, what);
+  return next(P);
+}
+
+static void enter(Parser *P) {
+  if (++P->depth > PARSER_MAX_DEPTH)
+    fail_at(P, peek(P), "nesting too deep (more than %d levels)",
+            PARSER_MAX_DEPTH);
+}
+
+static void leave(Parser *P) { P->depth--; }
+
+static void need_embedded(Parser *P, const Token *t) {
+  if (!P->allow_embedded)
+    fail_at(P, t, "embedded code in unprivileged script; need stap -g");
+}
+
+/* ---- Expressions ---- */
+
+static Expr *parse_expression(Parser *P);
+static Expr *parse_unary(Parser *P);
+static Stmt *parse_statement(Parser *P);
+static Stmt *parse_block(Parser *P);
+
+static Expr *new_expr(Parser *P, ExprKind kind, const Token *t) {
+  return ast_expr(P->arena, kind, t->loc);
+}
+
+/* strings -> STRING { STRING } (adjacent literals are glued) */
+static Expr *parse_strings(Parser *P) {
+  Token *t = next(P);
+  Expr *e = new_expr(P, E_STR, t);
+  if (peek(P)->kind != TK_STRING) {
+    e->str = t->text;
+    e->len = t->len;
+    return e;
+  }
+  StrBuf sb;
+  sb_init(&sb);
+  sb_append(&sb, t->text, t->len);
+  while (peek(P)->kind == TK_STRING) {
+    Token *u = next(P);
+    sb_append(&sb, u->text, u->len);
+  }
+  e->str = arena_strndup(P->arena, sb_cstr(&sb), sb.len);
+  e->len = (uint32_t)sb.len;
+  sb_free(&sb);
+  return e;
+}
+
+/* literal -> NUMBER | '-' NUMBER | strings */
+static Expr *parse_literal(Parser *P, const char *what) {
+  Token *t = peek(P);
+  if (t->kind == TK_STRING) return parse_strings(P);
+  if (t->kind == TK_NUMBER) {
+    next(P);
+    Expr *e = new_expr(P, E_NUM, t);
+    e->num = t->num;
+    e->text = t->text;
+    return e;
+  }
+  if (is_op(t, OP_MINUS) && peek_n(P, 1)->kind == TK_NUMBER) {
+    next(P);
+    Token *n = next(P);
+    Expr *e = new_expr(P, E_NUM, t);
+    e->num = (int64_t)(0 - (uint64_t)n->num);
+    e->text = arena_printf(P->arena, "-%s", n->text);
+    return e;
+  }
+  expected(P, what);
+}
+
+/* Split a pretty-print suffix off a target name or member: "$x$$" is
+ * "$x" with suffix 2, "$$parms$" is "$$parms" with suffix 1. */
+static int pretty_suffix(Parser *P, const Token *t, const char **name) {
+  size_t n = t->len, lead = 0, k = n;
+  while (lead < n && t->text[lead] == '$') lead++;
+  while (k > lead && t->text[k - 1] == '$') k--;
+  if (k == lead) k = n; /* nothing but '$': no suffix */
+  int dollars = (int)(n - k);
+  if (dollars > 2) fail_at(P, t, "expected '$' or '$$' as a pretty-print suffix");
+  *name = dollars ? arena_strndup(P->arena, t->text, k) : t->text;
+  return dollars;
+}
+
+/* A '$' or '$$' written right after a ']' or ')' of a target chain. */
+static int trailing_dollars(Parser *P) {
+  Token *t = peek(P);
+  if (t->kind != TK_IDENT || t->space_before) return 0;
+  for (uint32_t i = 0; i < t->len; i++)
+    if (t->text[i] != '$') return 0;
+  if (t->len > 2) fail_at(P, t, "expected '$' or '$$' as a pretty-print suffix");
+  next(P);
+  return (int)t->len;
+}
+
+/* chain -> { '->' member | '[' expression ']' } [ '$' | '$$' ] */
+static void parse_chain(Parser *P, Expr *e) {
+  if (e->pretty) return;
+  for (;;) {
+    Token *t = peek(P);
+    if (is_op(t, OP_ARROW)) {
+      next(P);
+      Token *m = peek(P);
+      if ((m->kind != TK_IDENT && m->kind != TK_KEYWORD) || m->text[0] == '$')
+        expected(P, "a member name after '->'");
+      next(P);
+      TargetComp *c = arena_alloc(P->arena, sizeof *c);
+      c->loc = t->loc;
+      e->pretty = pretty_suffix(P, m, &c->name);
+      vec_push(&e->comps, P->arena, c);
+      if (e->pretty) return;
+    } else if (is_op(t, OP_LBRACKET)) {
+      next(P);
+      TargetComp *c = arena_alloc(P->arena, sizeof *c);
+      c->is_index = true;
+      c->loc = t->loc;
+      c->index = parse_expression(P);
+      expect_op(P, OP_RBRACKET);
+      vec_push(&e->comps, P->arena, c);
+    } else {
+      break;
+    }
+  }
+  e->pretty = trailing_dollars(P);
+}
+
+/* index -> '[' ( '*' | expression ) { ',' ( '*' | expression ) } ']' */
+static void parse_indices(Parser *P, Vec *out) {
+  Token *open = expect_op(P, OP_LBRACKET);
+  for (;;) {
+    Token *t = peek(P);
+    if (is_op(t, OP_MUL) &&
+        (is_op(peek_n(P, 1), OP_COMMA) || is_op(peek_n(P, 1), OP_RBRACKET))) {
+      next(P);
+      vec_push(out, P->arena, new_expr(P, E_WILD, t));
+    } else {
+      vec_push(out, P->arena, parse_expression(P));
+    }
+    if (out->len > PARSER_MAX_INDICES)
+      fail_at(P, open, "too many array indices (at most %d)", PARSER_MAX_INDICES);
+    if (accept_op(P, OP_RBRACKET)) return;
+    if (!accept_op(P, OP_COMMA)) expected(P, "',' or ']'");
+  }
+}
+
+/* args -> '(' [ expression { ',' expression } ] ')' */
+static void parse_call_args(Parser *P, Vec *out) {
+  expect_op(P, OP_LPAREN);
+  if (accept_op(P, OP_RPAREN)) return;
+  for (;;) {
+    vec_push(out, P->arena, parse_expression(P));
+    if (accept_op(P, OP_RPAREN)) return;
+    if (!accept_op(P, OP_COMMA)) expected(P, "',' or ')'");
+  }
+}
+
+static const char *expect_string(Parser *P, const char *what) {
+  if (peek(P)->kind != TK_STRING) expected(P, what);
+  return parse_strings(P)->str;
+}
+
+/* at_op -> '@count' '(' expr ')' | ... | '@cast' '(' expr ',' STRING
+ *          [ ',' STRING ] ')' chain | '@var' '(' STRING [ ',' STRING ] ')'
+ *          chain | '@defined' '(' expr ')' | '@entry' '(' expr ')'
+ *          | ( '@perf' | '@const' ) '(' STRING ')' | '@probewrite' '(' expr ')'
+ *          | '@hist_linear' '(' expr ',' expr ',' expr ',' expr ')' [index]
+ *          | '@hist_log' '(' expr ')' [index] */
+static Expr *parse_at(Parser *P) {
+  Token *t = peek(P);
+  static const struct {
+    const char *name;
+    StatOp op;
+  } stats[] = {{"count", STAT_COUNT}, {"sum", STAT_SUM}, {"min", STAT_MIN},
+               {"max", STAT_MAX}, {"avg", STAT_AVG},
+               {"variance", STAT_VARIANCE}};
+  for (size_t i = 0; i < sizeof stats / sizeof *stats; i++)
+    if (strcmp(t->text, stats[i].name) == 0) {
+      next(P);
+      Expr *e = new_expr(P, E_STAT, t);
+      e->stat = stats[i].op;
+      expect_op(P, OP_LPAREN);
+      e->l = parse_expression(P);
+      expect_op(P, OP_RPAREN);
+      return e;
+    }
+  bool linear = strcmp(t->text, "hist_linear") == 0;
+  if (linear || strcmp(t->text, "hist_log") == 0) {
+    next(P);
+    Expr *e = new_expr(P, E_HIST, t);
+    e->stat = linear ? STAT_HIST_LINEAR : STAT_HIST_LOG;
+    expect_op(P, OP_LPAREN);
+    e->l = parse_expression(P);
+    for (int i = 0; linear && i < 3; i++) {
+      expect_op(P, OP_COMMA);
+      vec_push(&e->args, P->arena, parse_expression(P));
+    }
+    expect_op(P, OP_RPAREN);
+    if (!at_op(P, OP_LBRACKET)) return e;
+    Expr *ix = new_expr(P, E_INDEX, peek(P));
+    ix->base = e;
+    parse_indices(P, &ix->args);
+    if (ix->args.len != 1) fail_at(P, t, "a histogram takes one bucket index");
+    return ix;
+  }
+  if (strcmp(t->text, "cast") == 0) {
+    next(P);
+    Expr *e = new_expr(P, E_CAST, t);
+    expect_op(P, OP_LPAREN);
+    e->l = parse_expression(P);
+    expect_op(P, OP_COMMA);
+    e->str = expect_string(P, "a type name string");
+    if (accept_op(P, OP_COMMA)) e->module = expect_string(P, "a module name string");
+    expect_op(P, OP_RPAREN);
+    parse_chain(P, e);
+    return e;
+  }
+  if (strcmp(t->text, "var") == 0) {
+    next(P);
+    Expr *e = new_expr(P, E_VARREF, t);
+    expect_op(P, OP_LPAREN);
+    e->str = expect_string(P, "a variable name string");
+    if (accept_op(P, OP_COMMA)) e->module = expect_string(P, "a module name string");
+    expect_op(P, OP_RPAREN);
+    parse_chain(P, e);
+    return e;
+  }
+  bool perf = strcmp(t->text, "perf") == 0;
+  if (perf || strcmp(t->text, "const") == 0) {
+    next(P);
+    Expr *e = new_expr(P, perf ? E_PERF : E_CONST, t);
+    expect_op(P, OP_LPAREN);
+    e->str = expect_string(P, perf ? "a perf counter name string" : "a constant name string");
+    expect_op(P, OP_RPAREN);
+    return e;
+  }
+  static const struct {
+    const char *name;
+    ExprKind kind;
+  } wrappers[] = {{"defined", E_DEFINED}, {"entry", E_ENTRY},
+                  {"probewrite", E_PROBEWRITE}};
+  for (size_t i = 0; i < sizeof wrappers / sizeof *wrappers; i++)
+    if (strcmp(t->text, wrappers[i].name) == 0) {
+      next(P);
+      Expr *e = new_expr(P, wrappers[i].kind, t);
+      expect_op(P, OP_LPAREN);
+      e->l = parse_expression(P);
+      expect_op(P, OP_RPAREN);
+      return e;
+    }
+  fail_at(P, t, "unknown macro or operator '@%s'", t->text);
+}
+
+/* primary -> '(' expression ')' | literal | EMBEDDED | at_op
+ *          | TARGET chain | NAME args | NAME index | NAME */
+static Expr *parse_primary(Parser *P) {
+  Token *t = peek(P);
+  switch (t->kind) {
+  case TK_NUMBER:
+  case TK_STRING:
+    return parse_literal(P, "expression");
+  case TK_EMBEDDED: {
+    need_embedded(P, t);
+    next(P);
+    Expr *e = new_expr(P, E_EMBEDDED, t);
+    e->str = t->text;
+    e->len = t->len;
+    return e;
+  }
+  case TK_AT:
+    return parse_at(P);
+  case TK_IDENT: {
+    next(P);
+    if (t->text[0] == '$') {
+      Expr *e = new_expr(P, E_TARGET, t);
+      e->pretty = pretty_suffix(P, t, &e->name);
+      if (strcmp(e->name, "$") == 0 || strcmp(e->name, "$$") == 0)
+        fail_at(P, t, "expected a target variable name after '$'");
+      parse_chain(P, e);
+      return e;
+    }
+    if (at_op(P, OP_LPAREN)) {
+      Expr *e = new_expr(P, E_CALL, t);
+      e->name = t->text;
+      parse_call_args(P, &e->args);
+      return e;
+    }
+    Expr *v = new_expr(P, E_VAR, t);
+    v->name = t->text;
+    if (!at_op(P, OP_LBRACKET)) return v;
+    Expr *e = new_expr(P, E_INDEX, peek(P));
+    e->base = v;
+    parse_indices(P, &e->args);
+    return e;
+  }
+  case TK_OP:
+    if (t->op == OP_LPAREN) {
+      next(P);
+      Expr *e = parse_expression(P);
+      expect_op(P, OP_RPAREN);
+      return e;
+    }
+    break;
+  default:
+    break;
+  }
+  expected(P, "expression");
+}
+
+/* postfix -> primary [ '++' | '--' ] */
+static Expr *parse_postfix(Parser *P) {
+  Expr *e = parse_primary(P);
+  Token *t = peek(P);
+  if (is_op(t, OP_INC) || is_op(t, OP_DEC)) {
+    next(P);
+    Expr *c = new_expr(P, E_CREMENT, t);
+    c->op = t->op;
+    c->post = true;
+    c->l = e;
+    return c;
+  }
+  return e;
+}
+
+/* unary -> ( '+' | '-' | '!' | '~' | '++' | '--' ) unary | '&' unary
+ *        | postfix */
+static Expr *parse_unary(Parser *P) {
+  Token *t = peek(P);
+  if (t->kind != TK_OP) return parse_postfix(P);
+  switch (t->op) {
+  case OP_PLUS: case OP_MINUS: case OP_NOT: case OP_TILDE:
+  case OP_INC: case OP_DEC: {
+    next(P);
+    enter(P);
+    Expr *e = new_expr(P, t->op == OP_INC || t->op == OP_DEC ? E_CREMENT : E_UNARY, t);
+    e->op = t->op;
+    e->l = parse_unary(P);
+    leave(P);
+    return e;
+  }
+  case OP_BAND: {
+    next(P);
+    Expr *e = parse_postfix(P);
+    if ((e->kind != E_TARGET && e->kind != E_CAST && e->kind != E_VARREF) ||
+        e->addr_of || e->pretty)
+      fail_at(P, t, "'&' applies only to a target variable or @cast member");
+    e->addr_of = true;
+    return e;
+  }
+  default:
+    return parse_postfix(P);
+  }
+}
+
+static Expr *parse_binary(Parser *P, int level);
+
+/* array_name -> NAME */
+static Expr *parse_array_name(Parser *P) {
+  Token *t = expect_ident(P, "an array name after 'in'");
+  Expr *e = new_expr(P, E_VAR, t);
+  e->name = t->text;
+  return e;
+}
+
+/* in -> '[' index_list ']' 'in' array_name | comparison { 'in' array_name } */
+static Expr *parse_in(Parser *P) {
+  Token *t = peek(P);
+  if (is_op(t, OP_LBRACKET)) {
+    Expr *e = new_expr(P, E_IN, t);
+    parse_indices(P, &e->args);
+    if (!at_kw(P, KW_IN)) expected(P, "'in'");
+    next(P);
+    e->base = parse_array_name(P);
+    return e;
+  }
+  Expr *l = parse_binary(P, PREC_CMP);
+  while (at_kw(P, KW_IN)) {
+    Expr *e = new_expr(P, E_IN, next(P));
+    vec_push(&e->args, P->arena, l);
+    e->base = parse_array_name(P);
+    l = e;
+  }
+  return l;
+}
+
+/* binary(level) -> binary(level+1) { OP(level) binary(level+1) } */
+static Expr *parse_binary(Parser *P, int level) {
+  if (level == PREC_IN) return parse_in(P);
+  if (level > PREC_MUL) return parse_unary(P);
+  Expr *l = parse_binary(P, level + 1);
+  for (;;) {
+    Token *t = peek(P);
+    if (t->kind != TK_OP || ast_binop_prec(t->op) != level) return l;
+    next(P);
+    Expr *e = new_expr(P, E_BINARY, t);
+    e->op = t->op;
+    e->l = l;
+    e->r = parse_binary(P, level + 1);
+    l = e;
+  }
+}
+
+/* ternary -> binary(||) [ '?' expression ':' ternary ] */
+static Expr *parse_ternary(Parser *P) {
+  Expr *c = parse_binary(P, PREC_OROR);
+  Token *t = peek(P);
+  if (!is_op(t, OP_QUESTION)) return c;
+  next(P);
+  Expr *e = new_expr(P, E_TERNARY, t);
+  e->cond = c;
+  e->l = parse_expression(P);
+  expect_op(P, OP_COLON);
+  enter(P);
+  e->r = parse_ternary(P);
+  leave(P);
+  return e;
+}
+
+static bool is_assign_op(Op op) {
+  switch (op) {
+  case OP_ASSIGN: case OP_ADD_ASSIGN: case OP_SUB_ASSIGN: case OP_MUL_ASSIGN:
+  case OP_DIV_ASSIGN: case OP_MOD_ASSIGN: case OP_SHL_ASSIGN:
+  case OP_SHR_ASSIGN: case OP_AND_ASSIGN: case OP_OR_ASSIGN:
+  case OP_XOR_ASSIGN: case OP_CAT_ASSIGN: case OP_AGGREGATE:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* expression -> ternary [ assign_op expression ] */
+static Expr *parse_expression(Parser *P) {
+  enter(P);
+  Expr *l = parse_ternary(P);
+  Token *t = peek(P);
+  if (t->kind == TK_OP && is_assign_op(t->op)) {
+    next(P);
+    Expr *e = new_expr(P, E_ASSIGN, t);
+    e->op = t->op;
+    e->l = l;
+    e->r = parse_expression(P);
+    l = e;
+  }
+  leave(P);
+  return l;
+}
+
+/* ---- Statements ---- */
+
+static Stmt *new_stmt(Parser *P, StmtKind kind, const Token *t) {
+  return ast_stmt(P->arena, kind, t->loc);
+}
+
+/* block -> '{' { statement } '}' */
+static Stmt *parse_block(Parser *P) {
+  Token *t = expect_op(P, OP_LBRACE);
+  Stmt *s = new_stmt(P, S_BLOCK, t);
+  while (!at_op(P, OP_RBRACE)) {
+    if (peek(P)->kind == TK_EOF) expected(P, "'}'");
+    vec_push(&s->stmts, P->arena, parse_statement(P));
+  }
+  next(P);
+  return s;
+}
+
+static int sort_marker(Parser *P) {
+  if (accept_op(P, OP_PLUS)) return 1;
+  if (accept_op(P, OP_MINUS)) return -1;
+  return 0;
+}
+
+static void set_sort(Parser *P, Stmt *s, const Token *at, int key, int dir) {
+  if (!dir) return;
+  if (s->sort_key != SORT_NONE)
+    fail_at(P, at, "multiple sort directives in foreach");
+  s->sort_key = key;
+  s->sort_dir = dir;
+}
+
+/* foreach_key -> NAME [ '+' | '-' ] */
+static void parse_foreach_key(Parser *P, Stmt *s) {
+  Token *t = expect_ident(P, "a foreach key variable");
+  Expr *k = new_expr(P, E_VAR, t);
+  k->name = t->text;
+  vec_push(&s->keys, P->arena, k);
+  set_sort(P, s, t, (int)s->keys.len - 1, sort_marker(P));
+}
+
+/* foreach -> 'foreach' '(' [ NAME [sort] '=' ] keys 'in' array [sort]
+ *            [ 'limit' expression ] ')' statement
+ * keys -> foreach_key | '[' foreach_key { ',' foreach_key } ']'
+ * array -> NAME [ index ] | '@hist_linear' (...) | '@hist_log' (...) */
+static Stmt *parse_foreach(Parser *P) {
+  Stmt *s = new_stmt(P, S_FOREACH, next(P));
+  expect_op(P, OP_LPAREN);
+  Token *t = peek(P);
+  if (t->kind == TK_IDENT) {
+    Token *u = peek_n(P, 1);
+    bool value = is_op(u, OP_ASSIGN) ||
+                 ((is_op(u, OP_PLUS) || is_op(u, OP_MINUS)) &&
+                  is_op(peek_n(P, 2), OP_ASSIGN));
+    if (value) {
+      next(P);
+      s->value_var = t->text;
+      set_sort(P, s, t, SORT_VALUE, sort_marker(P));
+      expect_op(P, OP_ASSIGN);
+    }
+  }
+  if (accept_op(P, OP_LBRACKET)) {
+    s->keys_bracketed = true;
+    for (;;) {
+      parse_foreach_key(P, s);
+      if (s->keys.len > PARSER_MAX_INDICES)
+        fail_at(P, peek(P), "too many foreach keys (at most %d)", PARSER_MAX_INDICES);
+      if (accept_op(P, OP_RBRACKET)) break;
+      if (!accept_op(P, OP_COMMA)) expected(P, "',' or ']'");
+    }
+  } else {
+    parse_foreach_key(P, s);
+  }
+  if (!at_kw(P, KW_IN)) expected(P, "'in'");
+  next(P);
+  Token *a = peek(P);
+  if (a->kind == TK_AT && (strcmp(a->text, "hist_linear") == 0 ||
+                           strcmp(a->text, "hist_log") == 0)) {
+    s->array = parse_at(P);
+    if (s->array->kind != E_HIST) fail_at(P, a, "expected a histogram to iterate");
+  } else {
+    s->array = parse_array_name(P);
+    if (at_op(P, OP_LBRACKET)) {
+      Expr *ix = new_expr(P, E_INDEX, peek(P));
+      ix->base = s->array;
+      parse_indices(P, &ix->args);
+      s->array = ix;
+    }
+  }
+  set_sort(P, s, a, SORT_VALUE, sort_marker(P));
+  if (at_kw(P, KW_LIMIT)) {
+    next(P);
+    s->e = parse_expression(P);
+  }
+  expect_op(P, OP_RPAREN);
+  s->body = parse_statement(P);
+  return s;
+}
+
+/* statement -> block | ';' | if | while | for | foreach | 'break' | 'continue'
+ *            | 'next' | 'return' [ expression ] | 'delete' unary
+ *            | try | expression ; each optionally followed by ';' */
+static Stmt *parse_statement_inner(Parser *P) {
+  Token *t = peek(P);
+  if (is_op(t, OP_LBRACE)) return parse_block(P);
+  if (is_op(t, OP_SEMI)) return new_stmt(P, S_NULL, next(P));
+  if (t->kind == TK_KEYWORD) {
+    Stmt *s;
+    switch (t->kw) {
+    case KW_IF: /* if -> 'if' '(' expression ')' statement [ 'else' statement ] */
+      s = new_stmt(P, S_IF, next(P));
+      expect_op(P, OP_LPAREN);
+      s->cond = parse_expression(P);
+      expect_op(P, OP_RPAREN);
+      s->body = parse_statement(P);
+      if (at_kw(P, KW_ELSE)) {
+        next(P);
+        s->els = parse_statement(P);
+      }
+      return s;
+    case KW_WHILE: /* while -> 'while' '(' expression ')' statement */
+      s = new_stmt(P, S_WHILE, next(P));
+      expect_op(P, OP_LPAREN);
+      s->cond = parse_expression(P);
+      expect_op(P, OP_RPAREN);
+      s->body = parse_statement(P);
+      return s;
+    case KW_FOR: /* for -> 'for' '(' [e] ';' [e] ';' [e] ')' statement */
+      s = new_stmt(P, S_FOR, next(P));
+      expect_op(P, OP_LPAREN);
+      if (!at_op(P, OP_SEMI)) s->init = parse_expression(P);
+      expect_op(P, OP_SEMI);
+      if (!at_op(P, OP_SEMI)) s->cond = parse_expression(P);
+      expect_op(P, OP_SEMI);
+      if (!at_op(P, OP_RPAREN)) s->step = parse_expression(P);
+      expect_op(P, OP_RPAREN);
+      s->body = parse_statement(P);
+      return s;
+    case KW_FOREACH:
+      return parse_foreach(P);
+    case KW_BREAK:
+    case KW_CONTINUE:
+    case KW_NEXT:
+      s = new_stmt(P, t->kw == KW_BREAK ? S_BREAK
+                      : t->kw == KW_CONTINUE ? S_CONTINUE : S_NEXT, next(P));
+      accept_op(P, OP_SEMI);
+      return s;
+    case KW_RETURN:
+      s = new_stmt(P, S_RETURN, next(P));
+      if (!at_op(P, OP_SEMI) && !at_op(P, OP_RBRACE)) s->e = parse_expression(P);
+      accept_op(P, OP_SEMI);
+      return s;
+    case KW_DELETE:
+      s = new_stmt(P, S_DELETE, next(P));
+      s->e = parse_unary(P);
+      accept_op(P, OP_SEMI);
+      return s;
+    case KW_TRY: /* try -> 'try' block 'catch' [ '(' NAME ')' ] block */
+      s = new_stmt(P, S_TRY, next(P));
+      s->body = parse_block(P);
+      if (!at_kw(P, KW_CATCH)) expected(P, "'catch'");
+      next(P);
+      if (accept_op(P, OP_LPAREN)) {
+        Token *v = expect_ident(P, "a variable name");
+        s->catch_var = v->text;
+        s->catch_loc = v->loc;
+        expect_op(P, OP_RPAREN);
+      }
+      s->els = parse_block(P);
+      return s;
+    default:
+      expected(P, "statement");
+    }
+  }
+  Stmt *s = new_stmt(P, S_EXPR, t);
+  s->e = parse_expression(P);
+  accept_op(P, OP_SEMI);
+  return s;
+}
+
+static Stmt *parse_statement(Parser *P) {
+  enter(P);
+  Stmt *s = parse_statement_inner(P);
+  leave(P);
+  return s;
+}
+
+/* ---- Probe points ---- */
+
+typedef struct CompList {
+  Vec comps; /* ProbeComp* */
+} CompList;
+
+static bool glues(const Token *t) {
+  return !t->space_before &&
+         (t->kind == TK_IDENT || t->kind == TK_KEYWORD || t->kind == TK_NUMBER ||
+          is_op(t, OP_MUL));
+}
+
+/* component -> name [ '(' literal ')' ]; name -> piece { piece } where
+ * pieces (identifiers, keywords, numbers, '*') are written together */
+static ProbeComp *parse_component(Parser *P) {
+  Token *t = peek(P);
+  if (!(t->kind == TK_IDENT || t->kind == TK_KEYWORD || is_op(t, OP_MUL)))
+    expected(P, "probe point component");
+  StrBuf sb;
+  sb_init(&sb);
+  sb_append(&sb, t->text, t->len);
+  next(P);
+  while (glues(peek(P))) {
+    Token *u = next(P);
+    sb_append(&sb, u->text, u->len);
+  }
+  ProbeComp *c = arena_alloc(P->arena, sizeof *c);
+  c->name = arena_strndup(P->arena, sb_cstr(&sb), sb.len);
+  c->loc = t->loc;
+  sb_free(&sb);
+  if (accept_op(P, OP_LPAREN)) {
+    c->arg = parse_literal(P, "a string or number as probe point parameter");
+    expect_op(P, OP_RPAREN);
+  }
+  return c;
+}
+
+static void parse_pp_sequence(Parser *P, Vec *out);
+
+/* piece -> '{' sequence { ',' sequence } '}' | component ; returns the
+ * alternatives, each a CompList */
+static void parse_pp_piece(Parser *P, Vec *out) {
+  if (!at_op(P, OP_LBRACE)) {
+    CompList *l = arena_alloc(P->arena, sizeof *l);
+    vec_push(&l->comps, P->arena, parse_component(P));
+    vec_push(out, P->arena, l);
+    return;
+  }
+  next(P);
+  enter(P);
+  for (;;) {
+    parse_pp_sequence(P, out);
+    if (accept_op(P, OP_RBRACE)) break;
+    if (!accept_op(P, OP_COMMA)) expected(P, "',' or '}' in brace expansion");
+  }
+  leave(P);
+}
+
+/* sequence -> piece { '.' piece }, expanded to the product of pieces */
+static void parse_pp_sequence(Parser *P, Vec *out) {
+  Vec acc = {0};
+  parse_pp_piece(P, &acc);
+  while (at_op(P, OP_DOT)) {
+    Token *dot = next(P);
+    Vec alts = {0}, prod = {0};
+    parse_pp_piece(P, &alts);
+    if (acc.len * alts.len > MAX_BRACE_EXPANSION)
+      fail_at(P, dot, "brace expansion too large (more than %d probe points)",
+              MAX_BRACE_EXPANSION);
+    for (size_t i = 0; i < acc.len; i++)
+      for (size_t j = 0; j < alts.len; j++) {
+        CompList *a = acc.items[i], *b = alts.items[j], *c;
+        c = arena_alloc(P->arena, sizeof *c);
+        for (size_t k = 0; k < a->comps.len; k++)
+          vec_push(&c->comps, P->arena, a->comps.items[k]);
+        for (size_t k = 0; k < b->comps.len; k++)
+          vec_push(&c->comps, P->arena, b->comps.items[k]);
+        vec_push(&prod, P->arena, c);
+      }
+    acc = prod;
+  }
+  for (size_t i = 0; i < acc.len; i++) vec_push(out, P->arena, acc.items[i]);
+  if (out->len > MAX_BRACE_EXPANSION)
+    fail_at(P, peek(P), "brace expansion too large (more than %d probe points)",
+            MAX_BRACE_EXPANSION);
+}
+
+/* probe_point -> sequence [ '?' | '!' ] [ 'if' '(' expression ')' ] */
+static void parse_probe_point(Parser *P, Vec *out, bool alias_name) {
+  Token *start = peek(P);
+  Vec seqs = {0};
+  parse_pp_sequence(P, &seqs);
+  bool optional = false, sufficient = false;
+  if (!alias_name) {
+    if (accept_op(P, OP_QUESTION)) optional = true;
+    else if (accept_op(P, OP_NOT)) optional = sufficient = true;
+  }
+  Expr *cond = NULL;
+  if (!alias_name && at_kw(P, KW_IF)) {
+    next(P);
+    expect_op(P, OP_LPAREN);
+    cond = parse_expression(P);
+    expect_op(P, OP_RPAREN);
+  }
+  for (size_t i = 0; i < seqs.len; i++) {
+    CompList *l = seqs.items[i];
+    ProbePoint *pp = arena_alloc(P->arena, sizeof *pp);
+    pp->comps = l->comps;
+    pp->optional = optional;
+    pp->sufficient = sufficient;
+    pp->cond = cond;
+    pp->loc = ((ProbeComp *)l->comps.items[0])->loc;
+    if (alias_name)
+      for (size_t k = 0; k < pp->comps.len; k++) {
+        ProbeComp *c = pp->comps.items[k];
+        if (c->arg || strchr(c->name, '*'))
+          fail_at(P, start, "probe alias names take no parameters or wildcards");
+      }
+    vec_push(out, P->arena, pp);
+  }
+}
+
+static void parse_probe_points(Parser *P, Vec *out) {
+  do parse_probe_point(P, out, false);
+  while (accept_op(P, OP_COMMA));
+}
+
+/* probe -> 'probe' probe_points block
+ *        | 'probe' alias_names ( '=' | '+=' ) probe_points block */
+static Item *parse_probe(Parser *P) {
+  Token *kw = next(P);
+  Item *it = arena_alloc(P->arena, sizeof *it);
+  it->kind = I_PROBE;
+  it->loc = kw->loc;
+  Vec first = {0};
+  /* Parse the first list permissively, then decide what it was. */
+  Token *start = peek(P);
+  parse_probe_points(P, &first);
+  if (at_op(P, OP_ASSIGN) || at_op(P, OP_ADD_ASSIGN)) {
+    it->alias = at_op(P, OP_ASSIGN) ? ALIAS_PROLOGUE : ALIAS_EPILOGUE;
+    next(P);
+    for (size_t i = 0; i < first.len; i++) {
+      ProbePoint *pp = first.items[i];
+      if (pp->optional || pp->cond) fail_at(P, start, "a probe alias name cannot be optional or conditional");
+      for (size_t k = 0; k < pp->comps.len; k++) {
+        ProbeComp *c = pp->comps.items[k];
+        if (c->arg || strchr(c->name, '*'))
+          fail_at(P, start, "probe alias names take no parameters or wildcards");
+      }
+    }
+    it->alias_names = first;
+    parse_probe_points(P, &it->points);
+  } else {
+    it->points = first;
+  }
+  it->body = parse_block(P);
+  return it;
+}
+
+/* ---- Declarations ---- */
+
+static DeclType parse_type(Parser *P) {
+  Token *t = peek(P);
+  if (is_kw(t, KW_LONG)) { next(P); return T_LONG; }
+  if (is_kw(t, KW_STRING)) { next(P); return T_STRING; }
+  expected(P, "type 'long' or 'string'");
+}
+
+/* global_var -> NAME [ '%' ] [ '[' NUMBER ']' ] [ '=' literal ] */
+static void parse_global_var(Parser *P, File *f, bool private_) {
+  Token *t = expect_ident(P, "a global variable name");
+  Item *it = arena_alloc(P->arena, sizeof *it);
+  it->kind = I_GLOBAL;
+  it->loc = t->loc;
+  it->name = t->text;
+  it->private_ = private_;
+  it->file = P->file;
+  if (accept_op(P, OP_MOD)) it->wrap = true;
+  if (accept_op(P, OP_LBRACKET)) {
+    Token *n = peek(P);
+    if (n->kind != TK_NUMBER) expected(P, "array size");
+    next(P);
+    if (n->num <= 0) fail_at(P, n, "array size must be positive");
+    it->array_size = n->num;
+    expect_op(P, OP_RBRACKET);
+  }
+  if (at_op(P, OP_ASSIGN)) {
+    if (it->array_size || it->wrap)
+      fail_at(P, peek(P), "only scalar globals can be initialized");
+    next(P);
+    it->init = parse_literal(P, "a literal string or number as initializer");
+  }
+  vec_push(&f->items, P->arena, it);
+}
+
+static void parse_global(Parser *P, File *f, bool private_) {
+  do parse_global_var(P, f, private_);
+  while (accept_op(P, OP_COMMA));
+}
+
+/* function -> 'function' NAME [ ':' type ] '(' [ param { ',' param } ] ')'
+ *             [ ':' NUMBER ] ( block | EMBEDDED ); param -> NAME [ ':' type ] */
+static Item *parse_function(Parser *P, bool private_) {
+  next(P);
+  Token *name = expect_ident(P, "a function name");
+  Item *it = arena_alloc(P->arena, sizeof *it);
+  it->kind = I_FUNCTION;
+  it->loc = name->loc;
+  it->name = name->text;
+  it->private_ = private_;
+  if (accept_op(P, OP_COLON)) it->ret_type = parse_type(P);
+  expect_op(P, OP_LPAREN);
+  if (!accept_op(P, OP_RPAREN)) {
+    for (;;) {
+      Token *pt = expect_ident(P, "a parameter name");
+      Param *p = arena_alloc(P->arena, sizeof *p);
+      p->name = pt->text;
+      p->loc = pt->loc;
+      if (accept_op(P, OP_COLON)) p->type = parse_type(P);
+      vec_push(&it->params, P->arena, p);
+      if (accept_op(P, OP_RPAREN)) break;
+      if (!accept_op(P, OP_COMMA)) expected(P, "',' or ')'");
+    }
+  }
+  if (accept_op(P, OP_COLON)) {
+    Token *n = peek(P);
+    if (n->kind != TK_NUMBER) expected(P, "function priority number");
+    next(P);
+    it->has_priority = true;
+    it->priority = n->num;
+  }
+  Token *b = peek(P);
+  if (b->kind == TK_EMBEDDED) {
+    need_embedded(P, b);
+    next(P);
+    it->code = b->text;
+  } else {
+    it->body = parse_block(P);
+  }
+  return it;
+}
+
+static bool starts_item(const Token *t) {
+  return is_kw(t, KW_PROBE) || is_kw(t, KW_GLOBAL) || is_kw(t, KW_FUNCTION) ||
+         is_kw(t, KW_PRIVATE) || t->kind == TK_EMBEDDED || t->kind == TK_EOF;
+}
+
+/* item -> probe | 'global' ... | function | 'private' ( 'global' ... |
+ *         function | global_var ... ) | EMBEDDED */
+static void parse_item(Parser *P, File *f) {
+  Token *t = peek(P);
+  Item *it = NULL;
+  bool private_ = false;
+  if (is_kw(t, KW_PRIVATE)) {
+    next(P);
+    private_ = true;
+    t = peek(P);
+    if (is_kw(t, KW_FUNCTION)) {
+      it = parse_function(P, true);
+    } else {
+      if (is_kw(t, KW_GLOBAL)) next(P);
+      else if (t->kind != TK_IDENT) expected(P, "'global', 'function' or a variable name after 'private'");
+      parse_global(P, f, true);
+      return;
+    }
+  } else if (is_kw(t, KW_PROBE)) {
+    it = parse_probe(P);
+  } else if (is_kw(t, KW_GLOBAL)) {
+    next(P);
+    parse_global(P, f, private_);
+    return;
+  } else if (is_kw(t, KW_FUNCTION)) {
+    it = parse_function(P, false);
+  } else if (t->kind == TK_EMBEDDED) {
+    need_embedded(P, t);
+    next(P);
+    it = arena_alloc(P->arena, sizeof *it);
+    it->kind = I_EMBEDDED;
+    it->loc = t->loc;
+    it->code = t->text;
+  } else {
+    expected(P, "'probe', 'global', 'private', 'function', or '%{'");
+  }
+  it->file = P->file;
+  vec_push(&f->items, P->arena, it);
+}
+
+File *parser_parse_file(PP *pp, const SourceFile *src, bool allow_embedded,
+                        Arena *arena, Diag *diag) {
+  Parser P = {.pp = pp, .arena = arena, .diag = diag, .file = src,
+              .allow_embedded = allow_embedded};
+  File *f = arena_alloc(arena, sizeof *f);
+  f->source = src;
+  Token *volatile start = NULL;
+  for (;;) {
+    if (setjmp(P.fail)) {
+      /* Skip to the next declaration (not the one that failed). */
+      P.depth = 0;
+      if (diag->printed >= diag->max_errors) break;
+      for (;;) {
+        Token *t = peek(&P);
+        if (t->kind == TK_EOF) break;
+        if (starts_item(t) && t != start) break;
+        next(&P);
+      }
+    }
+    Token *t = peek(&P);
+    if (t->kind == TK_EOF) break;
+    start = t;
+    parse_item(&P, f);
+  }
+  return f;
+}

@@ -1,0 +1,567 @@
+/* preproc: see preproc.h. */
+#include "front/preproc.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+enum {
+  PP_MAX_DEPTH = 100,           /* nested expansions */
+  PP_MAX_EXPANDED = 4000000,    /* tokens produced by expansion */
+};
+
+/* A source of tokens: a lexer (the file, or a $N argument's text) or a
+ * token list (a macro body, or one argument of an invocation). */
+struct PPSource {
+  Lexer *lexer;        /* non-NULL for lexer sources */
+  Token **toks;        /* token-list sources */
+  size_t ntoks, pos;
+  Macro *macro;        /* the macro whose body this is, or NULL */
+  Vec *args;           /* Vec of Vec* (Token*): the invocation's arguments */
+  bool is_arg;         /* text of a $N argument */
+  PPSource *up;        /* the source below */
+};
+
+/* Conditional states. */
+enum { COND_THEN = 1, COND_ELSE = 2 };
+
+void pp_init(PP *pp, Lexer *lx, const PPEnv *env, HashMap *defines,
+             Arena *arena, Diag *diag) {
+  memset(pp, 0, sizeof *pp);
+  pp->arena = arena;
+  pp->diag = diag;
+  pp->env = env;
+  pp->defines = defines;
+  PPSource *s = arena_alloc(arena, sizeof *s);
+  s->lexer = lx;
+  pp->top = s;
+  pp->depth = 1;
+}
+
+void pp_free(PP *pp) {
+  if (pp->arg_files) {
+    for (int i = 0; i < pp->env->nargs; i++)
+      if (pp->arg_files[i]) source_free(pp->arg_files[i]);
+    free(pp->arg_files);
+  }
+}
+
+static void pp_error(PP *pp, const Token *t, const char *fmt, const char *a) {
+  char *saw = token_describe(t, pp->arena);
+  diag_error(pp->diag, "parse error", t->loc, saw, fmt, a);
+}
+
+static void push(PP *pp, PPSource *s) {
+  s->up = pp->top;
+  pp->top = s;
+  pp->depth++;
+}
+
+static void pop(PP *pp) {
+  pp->top = pp->top->up;
+  pp->depth--;
+}
+
+/* Next token from the source stack, with no expansion.  Exhausted
+ * sources are popped; the bottom lexer's EOF is returned. */
+static Token *raw_next(PP *pp) {
+  for (;;) {
+    PPSource *s = pp->top;
+    if (s->lexer) {
+      Token *t = lexer_next(s->lexer);
+      if (t->kind == TK_EOF && s->up) {
+        pop(pp);
+        continue;
+      }
+      return t;
+    }
+    if (s->pos < s->ntoks) return s->toks[s->pos++];
+    pop(pp);
+  }
+}
+
+static Token *make_token(PP *pp, TokKind kind, const Token *at) {
+  Token *t = arena_alloc(pp->arena, sizeof *t);
+  t->kind = kind;
+  t->loc = at->loc;
+  t->space_before = at->space_before;
+  return t;
+}
+
+/* $N, @N, $#, @#. */
+static Token *substitute_arg(PP *pp, Token *t) {
+  const PPEnv *env = pp->env;
+  for (PPSource *s = pp->top; s; s = s->up)
+    if (s->is_arg) {
+      pp_error(pp, t, "command line argument %s refers to another argument",
+               "text");
+      return make_token(pp, TK_ERROR, t);
+    }
+  bool str = t->text[0] == '@';
+  if (t->num == 0) {
+    Token *r = make_token(pp, str ? TK_STRING : TK_NUMBER, t);
+    r->num = env->nargs;
+    r->text = arena_printf(pp->arena, "%d", env->nargs);
+    r->len = (uint32_t)strlen(r->text);
+    return r;
+  }
+  if (t->num > env->nargs) {
+    char *what = arena_printf(pp->arena, "%s%lld (%d given)", t->text,
+                              (long long)t->num, env->nargs);
+    pp_error(pp, t, "missing command line argument %s", what);
+    return make_token(pp, TK_ERROR, t);
+  }
+  const char *arg = env->args[t->num - 1];
+  if (str) {
+    Token *r = make_token(pp, TK_STRING, t);
+    r->text = arg;
+    r->len = (uint32_t)strlen(arg);
+    return r;
+  }
+  if (!pp->arg_files)
+    pp->arg_files = xcalloc((size_t)env->nargs, sizeof *pp->arg_files);
+  SourceFile **f = &pp->arg_files[t->num - 1];
+  if (!*f) {
+    char *name = arena_printf(pp->arena, "<argument $%lld>", (long long)t->num);
+    *f = source_from_string(arg, strlen(arg), name);
+  }
+  Lexer *lx = arena_alloc(pp->arena, sizeof *lx);
+  lexer_init(lx, *f, pp->arena, pp->diag);
+  PPSource *s = arena_alloc(pp->arena, sizeof *s);
+  s->lexer = lx;
+  s->is_arg = true;
+  push(pp, s);
+  return NULL; /* tokens follow from the new source */
+}
+
+/* define -> '@define' NAME [ '(' [ NAME { ',' NAME } ] ')' ] '%(' BODY '%)' */
+static void parse_define(PP *pp, Token *at) {
+  Token *name = raw_next(pp);
+  if (name->kind != TK_IDENT && name->kind != TK_KEYWORD) {
+    pp_error(pp, name, "expected macro name after %s", "@define");
+    return;
+  }
+  Macro *m = arena_alloc(pp->arena, sizeof *m);
+  m->name = name->text;
+  m->loc = name->loc;
+  Token *t = raw_next(pp);
+  if (t->kind == TK_OP && t->op == OP_LPAREN) {
+    m->has_parens = true;
+    t = raw_next(pp);
+    if (!(t->kind == TK_OP && t->op == OP_RPAREN)) {
+      for (;;) {
+        if (t->kind != TK_IDENT) {
+          pp_error(pp, t, "expected %s", "macro parameter name");
+          return;
+        }
+        vec_push(&m->params, pp->arena, (void *)t->text);
+        t = raw_next(pp);
+        if (t->kind == TK_OP && t->op == OP_RPAREN) break;
+        if (!(t->kind == TK_OP && t->op == OP_COMMA)) {
+          pp_error(pp, t, "expected %s", "',' or ')'");
+          return;
+        }
+        t = raw_next(pp);
+      }
+    }
+    t = raw_next(pp);
+  }
+  if (!(t->kind == TK_OP && t->op == OP_PP_IF)) {
+    pp_error(pp, t, "expected %s", "'%(' to begin the macro body");
+    return;
+  }
+  int depth = 0;
+  for (;;) {
+    t = raw_next(pp);
+    if (t->kind == TK_EOF) {
+      pp_error(pp, at, "unterminated macro body (missing '%s')", "%)");
+      return;
+    }
+    if (t->kind == TK_OP && t->op == OP_PP_IF) depth++;
+    if (t->kind == TK_OP && t->op == OP_PP_END && depth-- == 0) break;
+    vec_push(&m->body, pp->arena, t);
+  }
+  hashmap_put(pp->defines, m->name, strlen(m->name), m);
+}
+
+static Token *expand_next(PP *pp);
+
+/* The argument list of an invocation: '(' [ tokens { ',' tokens } ] ')',
+ * split at top-level commas; tokens are expanded as they are read. */
+static Vec *collect_args(PP *pp, Macro *m, Token *at) {
+  Vec *args = arena_alloc(pp->arena, sizeof *args);
+  Token *t = expand_next(pp);
+  if (!(t->kind == TK_OP && t->op == OP_LPAREN)) {
+    pp_error(pp, t, "expected '(' after macro '@%s'", m->name);
+    return NULL;
+  }
+  Vec *cur = arena_alloc(pp->arena, sizeof *cur);
+  int depth = 0;
+  for (;;) {
+    t = expand_next(pp);
+    if (t->kind == TK_EOF) {
+      pp_error(pp, at, "unterminated argument list of macro '@%s'", m->name);
+      return NULL;
+    }
+    if (t->kind == TK_OP) {
+      if (t->op == OP_LPAREN || t->op == OP_LBRACKET || t->op == OP_LBRACE)
+        depth++;
+      else if (t->op == OP_RBRACKET || t->op == OP_RBRACE)
+        depth--;
+      else if (t->op == OP_RPAREN && depth-- == 0)
+        break;
+      else if (t->op == OP_COMMA && depth == 0) {
+        vec_push(args, pp->arena, cur);
+        cur = arena_alloc(pp->arena, sizeof *cur);
+        continue;
+      }
+    }
+    vec_push(cur, pp->arena, t);
+  }
+  if (cur->len || args->len || m->params.len == 1) {
+    vec_push(args, pp->arena, cur);
+  }
+  if (args->len != m->params.len) {
+    char *msg = arena_printf(pp->arena, "'@%s' takes %zu argument%s, given %zu",
+                             m->name, m->params.len,
+                             m->params.len == 1 ? "" : "s", args->len);
+    pp_error(pp, at, "macro %s", msg);
+    return NULL;
+  }
+  return args;
+}
+
+/* The innermost macro body being read, for @param lookup. */
+static PPSource *current_body(PP *pp) {
+  PPSource *s = pp->top;
+  return s && s->macro ? s : NULL;
+}
+
+static Token *expand_next(PP *pp) {
+  for (;;) {
+    Token *t = raw_next(pp);
+    if (t->kind == TK_ARG) {
+      if (pp->skipping) return t;
+      Token *r = substitute_arg(pp, t);
+      if (r) return r;
+      continue;
+    }
+    if (t->kind != TK_AT) return t;
+    if (strcmp(t->text, "define") == 0) {
+      parse_define(pp, t);
+      continue;
+    }
+    PPSource *body = current_body(pp);
+    if (body) {
+      Macro *m = body->macro;
+      size_t i = 0;
+      while (i < m->params.len && strcmp(m->params.items[i], t->text) != 0) i++;
+      if (i < m->params.len) {
+        Vec *arg = body->args->items[i];
+        PPSource *s = arena_alloc(pp->arena, sizeof *s);
+        s->toks = (Token **)arg->items;
+        s->ntoks = arg->len;
+        push(pp, s);
+        continue;
+      }
+    }
+    if (pp->skipping) return t;
+    Macro *m = hashmap_get(pp->defines, t->text, t->len);
+    if (!m && pp->library) m = pp->library(pp->library_ctx, t->text);
+    if (!m) return t;
+    if (pp->depth > PP_MAX_DEPTH) {
+      pp_error(pp, t, "macro expansion too deep (is '@%s' recursive?)", m->name);
+      return make_token(pp, TK_ERROR, t);
+    }
+    Vec *args = NULL;
+    if (m->has_parens) {
+      args = collect_args(pp, m, t);
+      if (!args) return make_token(pp, TK_ERROR, t);
+    }
+    pp->expanded += m->body.len;
+    if (pp->expanded > PP_MAX_EXPANDED) {
+      pp_error(pp, t, "macro expansion too large (at '@%s')", m->name);
+      /* Drain nothing more from macros: leave the stack to the file. */
+      while (pp->top->up) pop(pp);
+      return make_token(pp, TK_ERROR, t);
+    }
+    PPSource *s = arena_alloc(pp->arena, sizeof *s);
+    s->toks = (Token **)m->body.items;
+    s->ntoks = m->body.len;
+    s->macro = m;
+    s->args = args;
+    push(pp, s);
+  }
+}
+
+/* ---- Conditions ---- */
+
+typedef struct CondVal {
+  bool is_str;        /* a string (literal or kernel_v & co) */
+  bool is_version;    /* compare with strverscmp */
+  const char *s;      /* string value */
+  int64_t n;          /* number value */
+  bool ok;            /* no error */
+} CondVal;
+
+static bool is_op(const Token *t, Op op) { return t->kind == TK_OP && t->op == op; }
+
+typedef struct CondParser {
+  PP *pp;
+  Token *tok; /* current token */
+  bool failed;
+} CondParser;
+
+static void cond_advance(CondParser *c) { c->tok = expand_next(c->pp); }
+
+static void cond_fail(CondParser *c, const char *what) {
+  if (!c->failed && c->tok->kind != TK_ERROR)
+    pp_error(c->pp, c->tok, "expected %s in preprocessor condition", what);
+  c->failed = true;
+}
+
+/* operand -> IDENT | NUMBER | '-' NUMBER | STRING */
+static CondVal cond_operand(CondParser *c) {
+  CondVal v = {.ok = true};
+  const PPEnv *env = c->pp->env;
+  Token *t = c->tok;
+  if (t->kind == TK_NUMBER) {
+    v.n = t->num;
+  } else if (is_op(t, OP_MINUS)) {
+    cond_advance(c);
+    if (c->tok->kind != TK_NUMBER) {
+      cond_fail(c, "number");
+      v.ok = false;
+      return v;
+    }
+    v.n = -c->tok->num;
+  } else if (t->kind == TK_STRING) {
+    v.is_str = true;
+    v.s = t->text;
+  } else if (t->kind == TK_IDENT) {
+    const char *id = t->text;
+    v.is_str = true;
+    if (strcmp(id, "kernel_v") == 0) {
+      v.s = env->kernel_version;
+      v.is_version = true;
+    } else if (strcmp(id, "kernel_vr") == 0) {
+      v.s = env->kernel_release;
+      v.is_version = true;
+    } else if (strcmp(id, "systemtap_v") == 0) {
+      v.s = env->compat_version;
+      v.is_version = true;
+    } else if (strcmp(id, "arch") == 0) {
+      v.s = env->arch;
+    } else if (strcmp(id, "runtime") == 0) {
+      v.s = env->runtime;
+    } else if (strcmp(id, "systemtap_privilege") == 0) {
+      v.s = env->privilege;
+    } else if (strcmp(id, "guru_mode") == 0) {
+      v.is_str = false;
+      v.n = env->guru;
+    } else if (strncmp(id, "CONFIG_", 7) == 0) {
+      const char *val = env->config ? env->config(env->config_ctx, id) : NULL;
+      v.s = val ? val : "";
+    } else {
+      pp_error(c->pp, t, "unknown name '%s' in preprocessor condition", id);
+      c->failed = true;
+      v.ok = false;
+    }
+  } else {
+    cond_fail(c, "a name, number or string");
+    v.ok = false;
+    return v;
+  }
+  cond_advance(c);
+  return v;
+}
+
+static bool compare(int cmp, Op op) {
+  switch (op) {
+  case OP_EQ: return cmp == 0;
+  case OP_NE: return cmp != 0;
+  case OP_LT: return cmp < 0;
+  case OP_LE: return cmp <= 0;
+  case OP_GT: return cmp > 0;
+  case OP_GE: return cmp >= 0;
+  default: return false;
+  }
+}
+
+/* comparison -> operand OP operand, OP one of == != < <= > >= */
+static bool cond_comparison(CondParser *c) {
+  CondVal l = cond_operand(c);
+  if (!l.ok) return false;
+  Token *opt = c->tok;
+  Op op = opt->kind == TK_OP ? opt->op : OP_NONE;
+  if (op != OP_EQ && op != OP_NE && op != OP_LT && op != OP_LE &&
+      op != OP_GT && op != OP_GE) {
+    cond_fail(c, "a comparison operator");
+    return false;
+  }
+  cond_advance(c);
+  Token *rt = c->tok;
+  CondVal r = cond_operand(c);
+  if (!r.ok) return false;
+  if (l.is_str && !r.is_str && !l.is_version) {
+    /* CONFIG_HZ == 100: compare the option's value as a number. */
+    char *end;
+    long long n = strtoll(l.s, &end, 0);
+    if (*l.s && !*end) return compare(n < r.n ? -1 : n > r.n, op);
+    return op == OP_NE;
+  }
+  if (l.is_str != r.is_str) {
+    if (!c->failed)
+      pp_error(c->pp, rt, "expected %s in preprocessor condition",
+               l.is_str ? "a string" : "a number");
+    c->failed = true;
+    return false;
+  }
+  if (!l.is_str) return compare(l.n < r.n ? -1 : l.n > r.n, op);
+  if ((op == OP_EQ || op == OP_NE) && util_has_glob(r.s))
+    return util_glob_match(r.s, l.s) == (op == OP_EQ);
+  int cmp = l.is_version ? util_vercmp(l.s, r.s) : strcmp(l.s, r.s);
+  return compare(cmp, op);
+}
+
+static bool cond_or(CondParser *c);
+
+/* atom -> '(' or ')' | '!' atom | comparison */
+static bool cond_atom(CondParser *c) {
+  if (is_op(c->tok, OP_LPAREN)) {
+    cond_advance(c);
+    bool v = cond_or(c);
+    if (!is_op(c->tok, OP_RPAREN)) {
+      cond_fail(c, "')'");
+      return false;
+    }
+    cond_advance(c);
+    return v;
+  }
+  if (is_op(c->tok, OP_NOT)) {
+    cond_advance(c);
+    return !cond_atom(c);
+  }
+  return cond_comparison(c);
+}
+
+/* and -> atom { '&&' atom } */
+static bool cond_and(CondParser *c) {
+  bool v = cond_atom(c);
+  while (!c->failed && is_op(c->tok, OP_ANDAND)) {
+    cond_advance(c);
+    bool r = cond_atom(c);
+    v = v && r;
+  }
+  return v;
+}
+
+/* or -> and { '||' and } */
+static bool cond_or(CondParser *c) {
+  bool v = cond_and(c);
+  while (!c->failed && is_op(c->tok, OP_OROR)) {
+    cond_advance(c);
+    bool r = cond_and(c);
+    v = v || r;
+  }
+  return v;
+}
+
+/* Skip a dropped branch up to the '%:' or '%)' that ends it (returned). */
+static Token *skip_branch(PP *pp, bool stop_at_else) {
+  bool was = pp->skipping;
+  pp->skipping = true;
+  int depth = 0;
+  Token *t;
+  for (;;) {
+    t = expand_next(pp);
+    if (t->kind == TK_EOF) break;
+    if (t->kind != TK_OP) continue;
+    if (t->op == OP_PP_IF) depth++;
+    else if (t->op == OP_PP_END && depth-- == 0) break;
+    else if (t->op == OP_PP_ELSE && depth == 0 && stop_at_else) break;
+  }
+  pp->skipping = was;
+  return t;
+}
+
+static void cond_push(PP *pp, int state, Token *at) {
+  vec_push(&pp->conds, pp->arena, (void *)(intptr_t)state);
+  vec_push(&pp->cond_locs, pp->arena, at);
+}
+
+static void cond_pop(PP *pp) {
+  pp->conds.len--;
+  pp->cond_locs.len--;
+}
+
+/* conditional -> '%(' cond '%?' tokens [ '%:' tokens ] '%)' */
+static void begin_conditional(PP *pp, Token *at) {
+  CondParser c = {pp, NULL, false};
+  cond_advance(&c);
+  bool v = cond_or(&c);
+  if (!c.failed && !is_op(c.tok, OP_PP_THEN)) cond_fail(&c, "'%?'");
+  if (c.failed) {
+    /* Drop the whole conditional: neither branch can be trusted. */
+    Token *t = c.tok;
+    while (t->kind != TK_EOF && !is_op(t, OP_PP_THEN) && !is_op(t, OP_PP_END))
+      t = expand_next(pp);
+    if (is_op(t, OP_PP_THEN)) {
+      t = skip_branch(pp, true);
+      if (is_op(t, OP_PP_ELSE)) skip_branch(pp, false);
+    }
+    return;
+  }
+  if (v) {
+    cond_push(pp, COND_THEN, at);
+    return;
+  }
+  Token *end = skip_branch(pp, true);
+  if (is_op(end, OP_PP_ELSE)) cond_push(pp, COND_ELSE, at);
+  else if (end->kind == TK_EOF)
+    pp_error(pp, at, "unterminated conditional (missing '%s')", "%)");
+}
+
+Token *pp_next(PP *pp) {
+  for (;;) {
+    Token *t = expand_next(pp);
+    if (t->kind == TK_EOF) {
+      if (pp->conds.len) {
+        Token *at = pp->cond_locs.items[0];
+        pp_error(pp, at, "unterminated conditional (missing '%s')", "%)");
+        pp->conds.len = pp->cond_locs.len = 0;
+      }
+      return t;
+    }
+    if (t->kind != TK_OP) return t;
+    switch (t->op) {
+    case OP_PP_IF:
+      begin_conditional(pp, t);
+      continue;
+    case OP_PP_ELSE:
+      if (pp->conds.len &&
+          (intptr_t)pp->conds.items[pp->conds.len - 1] == COND_THEN) {
+        Token *end = skip_branch(pp, false);
+        if (end->kind == TK_EOF) continue; /* reported at EOF */
+        cond_pop(pp);
+        continue;
+      }
+      pp_error(pp, t, "'%s' without a matching '%%(' and '%%?'", "%:");
+      continue;
+    case OP_PP_END:
+      if (pp->conds.len) {
+        cond_pop(pp);
+        continue;
+      }
+      pp_error(pp, t, "'%s' without a matching '%%('", "%)");
+      continue;
+    case OP_PP_THEN:
+      pp_error(pp, t, "'%s' without a matching '%%('", "%?");
+      continue;
+    default:
+      return t;
+    }
+  }
+}

@@ -1,0 +1,425 @@
+/* printer: see printer.h. */
+#include "front/printer.h"
+
+#include <string.h>
+
+static void put_indent(StrBuf *out, int indent) {
+  for (int i = 0; i < indent; i++) sb_puts(out, "  ");
+}
+
+void printer_string_literal(StrBuf *out, const char *s, size_t len) {
+  sb_putc(out, '"');
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    switch (c) {
+    case '"': sb_puts(out, "\\\""); break;
+    case '\\': sb_puts(out, "\\\\"); break;
+    case '\n': sb_puts(out, "\\n"); break;
+    case '\t': sb_puts(out, "\\t"); break;
+    case '\r': sb_puts(out, "\\r"); break;
+    case '\a': sb_puts(out, "\\a"); break;
+    case '\b': sb_puts(out, "\\b"); break;
+    case '\f': sb_puts(out, "\\f"); break;
+    case '\v': sb_puts(out, "\\v"); break;
+    default:
+      if (c < 0x20 || c == 0x7f) sb_printf(out, "\\%03o", c);
+      else sb_putc(out, (char)c);
+    }
+  }
+  sb_putc(out, '"');
+}
+
+static void print_expr_prec(StrBuf *out, const Expr *e, int min_prec);
+
+static void print_list(StrBuf *out, const Vec *v) {
+  for (size_t i = 0; i < v->len; i++) {
+    if (i) sb_puts(out, ", ");
+    print_expr_prec(out, v->items[i], PREC_ASSIGN);
+  }
+}
+
+static void print_chain(StrBuf *out, const Expr *e) {
+  for (size_t i = 0; i < e->comps.len; i++) {
+    const TargetComp *c = e->comps.items[i];
+    if (c->is_index) {
+      sb_putc(out, '[');
+      print_expr_prec(out, c->index, PREC_ASSIGN);
+      sb_putc(out, ']');
+    } else {
+      sb_printf(out, "->%s", c->name);
+    }
+  }
+  if (e->pretty) sb_puts(out, e->pretty == 1 ? "$" : "$$");
+}
+
+/* A unary operand that begins with + or - needs a space after a + or -
+ * operator, lest "- -x" become "--x". */
+static bool starts_with_sign(const Expr *e) {
+  return (e->kind == E_UNARY && (e->op == OP_PLUS || e->op == OP_MINUS)) ||
+         (e->kind == E_CREMENT && !e->post);
+}
+
+static void print_expr_inner(StrBuf *out, const Expr *e) {
+  switch (e->kind) {
+  case E_NUM:
+    sb_puts(out, e->text);
+    break;
+  case E_STR:
+    printer_string_literal(out, e->str, e->len);
+    break;
+  case E_VAR:
+    sb_puts(out, e->name);
+    break;
+  case E_WILD:
+    sb_putc(out, '*');
+    break;
+  case E_INDEX:
+    print_expr_prec(out, e->base, PREC_PRIMARY);
+    sb_putc(out, '[');
+    print_list(out, &e->args);
+    sb_putc(out, ']');
+    break;
+  case E_CALL:
+    sb_printf(out, "%s(", e->name);
+    print_list(out, &e->args);
+    sb_putc(out, ')');
+    break;
+  case E_UNARY:
+  case E_CREMENT:
+    if (e->kind == E_CREMENT && e->post) {
+      print_expr_prec(out, e->l, PREC_PRIMARY);
+      sb_puts(out, op_spelling(e->op));
+      break;
+    }
+    sb_puts(out, op_spelling(e->op));
+    if ((e->op == OP_PLUS || e->op == OP_MINUS || e->op == OP_INC ||
+         e->op == OP_DEC) && starts_with_sign(e->l))
+      sb_putc(out, ' ');
+    print_expr_prec(out, e->l, PREC_UNARY);
+    break;
+  case E_BINARY: {
+    int p = ast_binop_prec(e->op);
+    print_expr_prec(out, e->l, p);
+    sb_printf(out, " %s ", op_spelling(e->op));
+    print_expr_prec(out, e->r, p + 1);
+    break;
+  }
+  case E_TERNARY:
+    print_expr_prec(out, e->cond, PREC_OROR);
+    sb_puts(out, " ? ");
+    print_expr_prec(out, e->l, PREC_ASSIGN);
+    sb_puts(out, " : ");
+    print_expr_prec(out, e->r, PREC_TERNARY);
+    break;
+  case E_ASSIGN:
+    print_expr_prec(out, e->l, PREC_TERNARY);
+    sb_printf(out, " %s ", op_spelling(e->op));
+    print_expr_prec(out, e->r, PREC_ASSIGN);
+    break;
+  case E_IN: {
+    const Expr *only = e->args.len == 1 ? e->args.items[0] : NULL;
+    if (only && only->kind != E_WILD) {
+      print_expr_prec(out, only, PREC_CMP);
+    } else {
+      sb_putc(out, '[');
+      print_list(out, &e->args);
+      sb_putc(out, ']');
+    }
+    sb_puts(out, " in ");
+    print_expr_prec(out, e->base, PREC_PRIMARY);
+    break;
+  }
+  case E_STAT:
+    sb_printf(out, "@%s(", stat_op_name(e->stat));
+    print_expr_prec(out, e->l, PREC_ASSIGN);
+    sb_putc(out, ')');
+    break;
+  case E_HIST:
+    sb_printf(out, "@%s(", stat_op_name(e->stat));
+    print_expr_prec(out, e->l, PREC_ASSIGN);
+    for (size_t i = 0; i < e->args.len; i++) {
+      sb_puts(out, ", ");
+      print_expr_prec(out, e->args.items[i], PREC_ASSIGN);
+    }
+    sb_putc(out, ')');
+    break;
+  case E_TARGET:
+    if (e->addr_of) sb_putc(out, '&');
+    sb_puts(out, e->name);
+    print_chain(out, e);
+    break;
+  case E_CAST:
+    if (e->addr_of) sb_putc(out, '&');
+    sb_puts(out, "@cast(");
+    print_expr_prec(out, e->l, PREC_ASSIGN);
+    sb_puts(out, ", ");
+    printer_string_literal(out, e->str, strlen(e->str));
+    if (e->module) {
+      sb_puts(out, ", ");
+      printer_string_literal(out, e->module, strlen(e->module));
+    }
+    sb_putc(out, ')');
+    print_chain(out, e);
+    break;
+  case E_VARREF:
+    if (e->addr_of) sb_putc(out, '&');
+    sb_puts(out, "@var(");
+    printer_string_literal(out, e->str, strlen(e->str));
+    if (e->module) {
+      sb_puts(out, ", ");
+      printer_string_literal(out, e->module, strlen(e->module));
+    }
+    sb_putc(out, ')');
+    print_chain(out, e);
+    break;
+  case E_DEFINED:
+  case E_ENTRY:
+  case E_PROBEWRITE:
+    sb_puts(out, e->kind == E_DEFINED ? "@defined(" : e->kind == E_ENTRY
+                                                          ? "@entry("
+                                                          : "@probewrite(");
+    print_expr_prec(out, e->l, PREC_ASSIGN);
+    sb_putc(out, ')');
+    break;
+  case E_PERF:
+  case E_CONST:
+    sb_puts(out, e->kind == E_PERF ? "@perf(" : "@const(");
+    printer_string_literal(out, e->str, strlen(e->str));
+    sb_putc(out, ')');
+    break;
+  case E_EMBEDDED:
+    sb_printf(out, "%%{%s%%}", e->str);
+    break;
+  }
+}
+
+static void print_expr_prec(StrBuf *out, const Expr *e, int min_prec) {
+  bool parens = ast_expr_prec(e) < min_prec;
+  if (parens) sb_putc(out, '(');
+  print_expr_inner(out, e);
+  if (parens) sb_putc(out, ')');
+}
+
+void printer_expr(StrBuf *out, const Expr *e) { print_expr_prec(out, e, PREC_ASSIGN); }
+
+static void print_stmt(StrBuf *out, const Stmt *s, int indent);
+
+/* The body of if/while/for/foreach: a block opens on the same line. */
+static void print_body(StrBuf *out, const Stmt *s, int indent) {
+  if (s->kind == S_BLOCK) {
+    sb_puts(out, " {\n");
+    for (size_t i = 0; i < s->stmts.len; i++) print_stmt(out, s->stmts.items[i], indent + 1);
+    put_indent(out, indent);
+    sb_putc(out, '}');
+  } else {
+    sb_putc(out, '\n');
+    print_stmt(out, s, indent + 1);
+  }
+}
+
+/* Ends a statement printed by print_body: blocks need a newline. */
+static void end_body(StrBuf *out, const Stmt *s) {
+  if (s->kind == S_BLOCK) sb_putc(out, '\n');
+}
+
+static void print_foreach_head(StrBuf *out, const Stmt *s) {
+  sb_puts(out, "foreach (");
+  if (s->value_var) sb_printf(out, "%s = ", s->value_var);
+  if (s->keys_bracketed) sb_putc(out, '[');
+  for (size_t i = 0; i < s->keys.len; i++) {
+    const Expr *k = s->keys.items[i];
+    if (i) sb_puts(out, ", ");
+    sb_puts(out, k->name);
+    if (s->sort_key == (int)i) sb_putc(out, s->sort_dir > 0 ? '+' : '-');
+  }
+  if (s->keys_bracketed) sb_putc(out, ']');
+  sb_puts(out, " in ");
+  print_expr_prec(out, s->array, PREC_PRIMARY);
+  if (s->sort_key == SORT_VALUE) sb_putc(out, s->sort_dir > 0 ? '+' : '-');
+  if (s->e) {
+    sb_puts(out, " limit ");
+    print_expr_prec(out, s->e, PREC_ASSIGN);
+  }
+  sb_putc(out, ')');
+}
+
+static void print_if(StrBuf *out, const Stmt *s, int indent) {
+  sb_puts(out, "if (");
+  printer_expr(out, s->cond);
+  sb_putc(out, ')');
+  print_body(out, s->body, indent);
+  if (!s->els) {
+    end_body(out, s->body);
+    return;
+  }
+  if (s->body->kind == S_BLOCK) {
+    sb_puts(out, " else");
+  } else {
+    put_indent(out, indent);
+    sb_puts(out, "else");
+  }
+  if (s->els->kind == S_IF) {
+    sb_putc(out, ' ');
+    print_if(out, s->els, indent);
+    return;
+  }
+  print_body(out, s->els, indent);
+  end_body(out, s->els);
+}
+
+static void print_stmt(StrBuf *out, const Stmt *s, int indent) {
+  put_indent(out, indent);
+  switch (s->kind) {
+  case S_BLOCK:
+    sb_puts(out, "{\n");
+    for (size_t i = 0; i < s->stmts.len; i++) print_stmt(out, s->stmts.items[i], indent + 1);
+    put_indent(out, indent);
+    sb_puts(out, "}\n");
+    break;
+  case S_NULL:
+    sb_puts(out, ";\n");
+    break;
+  case S_EXPR:
+    printer_expr(out, s->e);
+    sb_puts(out, ";\n");
+    break;
+  case S_IF:
+    print_if(out, s, indent);
+    break;
+  case S_WHILE:
+    sb_puts(out, "while (");
+    printer_expr(out, s->cond);
+    sb_putc(out, ')');
+    print_body(out, s->body, indent);
+    end_body(out, s->body);
+    break;
+  case S_FOR:
+    sb_puts(out, "for (");
+    if (s->init) printer_expr(out, s->init);
+    sb_puts(out, "; ");
+    if (s->cond) printer_expr(out, s->cond);
+    sb_puts(out, "; ");
+    if (s->step) printer_expr(out, s->step);
+    sb_putc(out, ')');
+    print_body(out, s->body, indent);
+    end_body(out, s->body);
+    break;
+  case S_FOREACH:
+    print_foreach_head(out, s);
+    print_body(out, s->body, indent);
+    end_body(out, s->body);
+    break;
+  case S_BREAK:
+    sb_puts(out, "break;\n");
+    break;
+  case S_CONTINUE:
+    sb_puts(out, "continue;\n");
+    break;
+  case S_NEXT:
+    sb_puts(out, "next;\n");
+    break;
+  case S_RETURN:
+    sb_puts(out, "return");
+    if (s->e) {
+      sb_putc(out, ' ');
+      printer_expr(out, s->e);
+    }
+    sb_puts(out, ";\n");
+    break;
+  case S_DELETE:
+    sb_puts(out, "delete ");
+    print_expr_prec(out, s->e, PREC_UNARY);
+    sb_puts(out, ";\n");
+    break;
+  case S_TRY:
+    sb_puts(out, "try");
+    print_body(out, s->body, indent);
+    sb_puts(out, " catch");
+    if (s->catch_var) sb_printf(out, " (%s)", s->catch_var);
+    print_body(out, s->els, indent);
+    sb_putc(out, '\n');
+    break;
+  }
+}
+
+void printer_probe_point(StrBuf *out, const ProbePoint *pp) {
+  for (size_t i = 0; i < pp->comps.len; i++) {
+    const ProbeComp *c = pp->comps.items[i];
+    if (i) sb_putc(out, '.');
+    sb_puts(out, c->name);
+    if (c->arg) {
+      sb_putc(out, '(');
+      printer_expr(out, c->arg);
+      sb_putc(out, ')');
+    }
+  }
+  if (pp->sufficient) sb_putc(out, '!');
+  else if (pp->optional) sb_putc(out, '?');
+  if (pp->cond) {
+    sb_puts(out, " if (");
+    printer_expr(out, pp->cond);
+    sb_putc(out, ')');
+  }
+}
+
+static void print_points(StrBuf *out, const Vec *v) {
+  for (size_t i = 0; i < v->len; i++) {
+    if (i) sb_puts(out, ", ");
+    printer_probe_point(out, v->items[i]);
+  }
+}
+
+static const char *type_name(DeclType t) {
+  return t == T_LONG ? "long" : t == T_STRING ? "string" : NULL;
+}
+
+static void print_item(StrBuf *out, const Item *it) {
+  switch (it->kind) {
+  case I_GLOBAL:
+    sb_printf(out, "%sglobal %s", it->private_ ? "private " : "", it->name);
+    if (it->wrap) sb_putc(out, '%');
+    if (it->array_size) sb_printf(out, "[%lld]", (long long)it->array_size);
+    if (it->init) {
+      sb_puts(out, " = ");
+      printer_expr(out, it->init);
+    }
+    sb_putc(out, '\n');
+    break;
+  case I_FUNCTION:
+    sb_printf(out, "%sfunction %s", it->private_ ? "private " : "", it->name);
+    if (it->ret_type) sb_printf(out, ":%s", type_name(it->ret_type));
+    sb_putc(out, '(');
+    for (size_t i = 0; i < it->params.len; i++) {
+      const Param *p = it->params.items[i];
+      if (i) sb_puts(out, ", ");
+      sb_puts(out, p->name);
+      if (p->type) sb_printf(out, ":%s", type_name(p->type));
+    }
+    sb_putc(out, ')');
+    if (it->has_priority) sb_printf(out, ":%lld", (long long)it->priority);
+    if (it->code) {
+      sb_printf(out, " %%{%s%%}\n", it->code);
+    } else {
+      print_body(out, it->body, 0);
+      sb_putc(out, '\n');
+    }
+    break;
+  case I_PROBE:
+    sb_puts(out, "probe ");
+    if (it->alias) {
+      print_points(out, &it->alias_names);
+      sb_puts(out, it->alias == ALIAS_PROLOGUE ? " = " : " += ");
+    }
+    print_points(out, &it->points);
+    print_body(out, it->body, 0);
+    sb_putc(out, '\n');
+    break;
+  case I_EMBEDDED:
+    sb_printf(out, "%%{%s%%}\n", it->code);
+    break;
+  }
+}
+
+void printer_file(StrBuf *out, const File *f) {
+  for (size_t i = 0; i < f->items.len; i++) print_item(out, f->items.items[i]);
+}

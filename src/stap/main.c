@@ -1,0 +1,181 @@
+/* stap: the driver.  Reads the command line, runs the passes in order and
+ * stops after the one -p names:
+ *
+ *   pass 1  parse the script (and, as needed, the tapset library)  src/front
+ *   pass 2+ elaborate, translate, build, run                        (to come)
+ *
+ * Each pass reports failure in stap's words ("Pass 1: parse failed.  [man
+ * error::pass1]") and the exit status is 1 on any error. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/arena.h"
+#include "common/diag.h"
+#include "common/strbuf.h"
+#include "ctap_config.h"
+#include "front/front.h"
+#include "front/printer.h"
+#include "stap/options.h"
+#include "target/target.h"
+
+/* Resource use at a point in time, for -v pass reports. */
+typedef struct Usage {
+  struct timespec real;
+  struct rusage ru;
+} Usage;
+
+static void usage_now(Usage *u) {
+  clock_gettime(CLOCK_MONOTONIC, &u->real);
+  getrusage(RUSAGE_SELF, &u->ru);
+}
+
+static long ms_between(struct timeval a, struct timeval b) {
+  return (b.tv_sec - a.tv_sec) * 1000 + (b.tv_usec - a.tv_usec) / 1000;
+}
+
+/* "using 1234virt/567res/89shr/10data kb, in 1usr/0sys/2real ms." */
+static void report_usage(FILE *out, const Usage *from) {
+  Usage to;
+  usage_now(&to);
+  long pages[7] = {0};
+  FILE *fp = fopen("/proc/self/statm", "r");
+  if (fp) {
+    if (fscanf(fp, "%ld %ld %ld %ld %ld %ld", &pages[0], &pages[1], &pages[2],
+               &pages[3], &pages[4], &pages[5]) != 6)
+      memset(pages, 0, sizeof pages);
+    fclose(fp);
+  }
+  long kb = sysconf(_SC_PAGESIZE) / 1024;
+  long real = (to.real.tv_sec - from->real.tv_sec) * 1000 +
+              (to.real.tv_nsec - from->real.tv_nsec) / 1000000;
+  fprintf(out, "using %ldvirt/%ldres/%ldshr/%lddata kb, in %ldusr/%ldsys/%ldreal ms.\n",
+          pages[0] * kb, pages[1] * kb, pages[2] * kb, pages[5] * kb,
+          ms_between(from->ru.ru_utime, to.ru.ru_utime),
+          ms_between(from->ru.ru_stime, to.ru.ru_stime), real);
+}
+
+/* The installed tapset directory, or the source tree's when running from
+ * a build directory; SYSTEMTAP_TAPSET overrides both. */
+static const char *default_tapset_dir(void) {
+  const char *env = getenv("SYSTEMTAP_TAPSET");
+  if (env && *env) return env;
+  struct stat st;
+  if (stat(CTAP_TAPSET_DIR, &st) == 0 && S_ISDIR(st.st_mode)) return CTAP_TAPSET_DIR;
+  return CTAP_SOURCE_TAPSET_DIR;
+}
+
+static void pass1_failed(void) {
+  fputs("Pass 1: parse failed.  [man error::pass1]\n", stderr);
+}
+
+int main(int argc, char **argv) {
+  Arena arena;
+  arena_init(&arena);
+  StapOptions opt;
+  int rc = options_parse(&opt, &arena, argc, argv);
+  if (rc >= 0) {
+    arena_destroy(&arena);
+    return rc;
+  }
+  Usage start;
+  usage_now(&start);
+  Diag diag;
+  diag_init(&diag, stderr);
+  diag.no_warn = opt.no_warnings;
+
+  TargetKernel kernel;
+  const char *err = NULL;
+  if (!target_kernel_resolve(&kernel, &arena, opt.release, opt.arch, &err)) {
+    fprintf(stderr, "ERROR: %s\n", err);
+    arena_destroy(&arena);
+    return 1;
+  }
+  KConfig kconfig;
+  kconfig_init(&kconfig, &kernel, &arena);
+  PPEnv env = {
+      .kernel_release = kernel.release,
+      .kernel_version = kernel.version,
+      .arch = kernel.arch,
+      .runtime = opt.runtime ? opt.runtime : "kernel",
+      .privilege = opt.privilege ? opt.privilege : "stapdev",
+      .compat_version = opt.compatible ? opt.compatible : CTAP_STAP_COMPAT,
+      .guru = opt.guru,
+      .config = kconfig_get,
+      .config_ctx = &kconfig,
+      .args = (const char *const *)opt.args.items,
+      .nargs = (int)opt.args.len,
+  };
+  Front front;
+  front_init(&front, &arena, &diag, &env);
+  Vec dirs = {0};
+  for (size_t i = 0; i < opt.include_dirs.len; i++) vec_push(&dirs, &arena, opt.include_dirs.items[i]);
+  vec_push(&dirs, &arena, (void *)default_tapset_dir());
+  tapset_scan(&front.lib, &arena, (const char *const *)dirs.items, (int)dirs.len,
+              env.runtime, kernel.arch);
+
+  /* Pass 1: the user script (a file, or -e text), then any -E scripts. */
+  rc = 0;
+  Vec user_files = {0};
+  size_t first_text = 0;
+  if (opt.script_file) {
+    bool is_stdin = strcmp(opt.script_file, "-") == 0;
+    SourceFile *src = source_read(opt.script_file, is_stdin ? "<input>" : NULL);
+    if (!src) {
+      fprintf(stderr, "Input file '%s' is missing.\n", opt.script_file);
+      pass1_failed();
+      rc = 1;
+      goto out;
+    }
+    vec_push(&user_files, &arena, front_parse(&front, src, false, opt.guru));
+  } else {
+    SourceFile *src = source_from_string(opt.script_texts.items[0],
+                                         strlen(opt.script_texts.items[0]), "<input>");
+    vec_push(&user_files, &arena, front_parse(&front, src, false, opt.guru));
+    first_text = 1;
+  }
+  for (size_t i = first_text; i < opt.script_texts.len; i++) {
+    SourceFile *src = source_from_string(opt.script_texts.items[i],
+                                         strlen(opt.script_texts.items[i]), "<input>");
+    vec_push(&user_files, &arena, front_parse(&front, src, false, opt.guru));
+  }
+  if (diag.errors) {
+    if (diag.errors > diag.printed)
+      fprintf(stderr, "(%d further parse errors not shown)\n", diag.errors - diag.printed);
+    fprintf(stderr, "%d parse error%s.\n", diag.errors, diag.errors == 1 ? "" : "s");
+    pass1_failed();
+    rc = 1;
+    goto out;
+  }
+  if (opt.verbose) {
+    fprintf(stderr, "Pass 1: parsed user script and %d library scripts ", front.library_parsed);
+    report_usage(stderr, &start);
+  }
+  if (opt.last_pass == 1) {
+    StrBuf out;
+    sb_init(&out);
+    for (size_t i = 0; i < user_files.len; i++) {
+      const File *f = user_files.items[i];
+      sb_printf(&out, "# parse tree dump\n# file %s\n", f->source->name);
+      printer_file(&out, f);
+    }
+    fwrite(out.data ? out.data : "", 1, out.len, stdout);
+    sb_free(&out);
+    goto out;
+  }
+  fputs("ERROR: pass 2 (elaboration) is not implemented in this version; "
+        "use -p1\n", stderr);
+  rc = 1;
+
+out:
+  front_free(&front);
+  kconfig_free(&kconfig);
+  arena_destroy(&arena);
+  if (fflush(stdout) != 0) rc = 1;
+  return rc;
+}
