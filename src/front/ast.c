@@ -13,6 +13,7 @@ Stmt *ast_stmt(Arena *a, StmtKind kind, SrcLoc loc) {
   s->kind = kind;
   s->loc = loc;
   s->sort_key = SORT_NONE;
+  s->sort_stat = -1;
   return s;
 }
 

@@ -44,6 +44,8 @@ typedef enum ExprKind {
   E_ENTRY,      /* @entry(l) */
   E_PERF,       /* @perf("name"): str */
   E_PROBEWRITE, /* @probewrite(l) */
+  E_ATFUNC,     /* @kregister(n), @uregister(n), @kderef(size, addr),
+                   @uderef(size, addr): name (without '@'), args */
   E_CONST,      /* @const("NAME"): a C constant (tapsets, guru mode): str */
   E_EMBEDDED,   /* %{ code %} as an expression (guru mode): str */
 } ExprKind;
@@ -120,6 +122,8 @@ struct Stmt {
   Expr *array;           /* E_VAR, E_INDEX slice or E_HIST iterated */
   int sort_key;          /* SORT_NONE, SORT_VALUE or a key index */
   int sort_dir;          /* +1 ascending, -1 descending */
+  int sort_stat;         /* sorting a statistics array by value: which
+                            extractor (StatOp), or -1 for the default */
   /* S_TRY */
   const char *catch_var; /* or NULL */
   SrcLoc catch_loc;      /* location of catch_var */
@@ -177,6 +181,7 @@ typedef struct Item {
   bool has_priority;
   int64_t priority;
   Stmt *body;            /* block (I_FUNCTION, I_PROBE), or NULL if code */
+  Stmt *epilogue;        /* alias "= points { prologue }, { epilogue }" */
   const char *code;      /* embedded C (function body or I_EMBEDDED) */
   /* I_PROBE */
   AliasKind alias;

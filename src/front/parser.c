@@ -246,7 +246,8 @@ static const char *expect_string(Parser *P, const char *what) {
  *          chain | '@defined' '(' expr ')' | '@entry' '(' expr ')'
  *          | ( '@perf' | '@const' ) '(' STRING ')' | '@probewrite' '(' expr ')'
  *          | '@hist_linear' '(' expr ',' expr ',' expr ',' expr ')' [index]
- *          | '@hist_log' '(' expr ')' [index] */
+ *          | '@hist_log' '(' expr ')' [index]
+ *          | ( '@kregister' | '@uregister' | '@kderef' | '@uderef' ) args */
 static Expr *parse_at(Parser *P) {
   Token *t = peek(P);
   static const struct {
@@ -262,6 +263,9 @@ static Expr *parse_at(Parser *P) {
       e->stat = stats[i].op;
       expect_op(P, OP_LPAREN);
       e->l = parse_expression(P);
+      /* @variance(s, bit_shift) */
+      if (e->stat == STAT_VARIANCE && accept_op(P, OP_COMMA))
+        vec_push(&e->args, P->arena, parse_literal(P, "a bit shift number"));
       expect_op(P, OP_RPAREN);
       return e;
     }
@@ -327,6 +331,21 @@ static Expr *parse_at(Parser *P) {
       expect_op(P, OP_LPAREN);
       e->l = parse_expression(P);
       expect_op(P, OP_RPAREN);
+      return e;
+    }
+  static const struct {
+    const char *name;
+    size_t nargs;
+  } funcs[] = {{"kregister", 1}, {"uregister", 1}, {"kderef", 2}, {"uderef", 2}};
+  for (size_t i = 0; i < sizeof funcs / sizeof *funcs; i++)
+    if (strcmp(t->text, funcs[i].name) == 0) {
+      next(P);
+      Expr *e = new_expr(P, E_ATFUNC, t);
+      e->name = t->text;
+      parse_call_args(P, &e->args);
+      if (e->args.len != funcs[i].nargs)
+        fail_at(P, t, "@%s takes %zu argument%s", t->text, funcs[i].nargs,
+                funcs[i].nargs == 1 ? "" : "s");
       return e;
     }
   fail_at(P, t, "unknown macro or operator '@%s'", t->text);
@@ -476,6 +495,9 @@ static Expr *parse_binary(Parser *P, int level) {
     Expr *e = new_expr(P, E_BINARY, t);
     e->op = t->op;
     e->l = l;
+    /* The pattern of =~ and !~ is compiled ahead: it must be a literal. */
+    if ((t->op == OP_MATCH || t->op == OP_NMATCH) && peek(P)->kind != TK_STRING)
+      expected(P, "literal string as regular expression");
     e->r = parse_binary(P, level + 1);
     l = e;
   }
@@ -568,7 +590,7 @@ static void parse_foreach_key(Parser *P, Stmt *s) {
 }
 
 /* foreach -> 'foreach' '(' [ NAME [sort] '=' ] keys 'in' array [sort]
- *            [ 'limit' expression ] ')' statement
+ *            [ 'limit' expression ] ')' statement; sort -> [ stat ] ( '+' | '-' )
  * keys -> foreach_key | '[' foreach_key { ',' foreach_key } ']'
  * array -> NAME [ index ] | '@hist_linear' (...) | '@hist_log' (...) */
 static Stmt *parse_foreach(Parser *P) {
@@ -615,7 +637,20 @@ static Stmt *parse_foreach(Parser *P) {
       s->array = ix;
     }
   }
-  set_sort(P, s, a, SORT_VALUE, sort_marker(P));
+  Token *st = peek(P);
+  if (st->kind == TK_AT) {
+    /* in arr @sum- : sort statistics by one extractor's value */
+    for (int i = STAT_COUNT; i <= STAT_VARIANCE && s->sort_stat < 0; i++)
+      if (strcmp(st->text, stat_op_name((StatOp)i)) == 0) s->sort_stat = i;
+    if (s->sort_stat < 0)
+      expected(P, "'@count', '@sum', '@min', '@max', '@avg' or '@variance'");
+    next(P);
+    int dir = sort_marker(P);
+    if (!dir) expected(P, "'+' or '-' after the sort extractor");
+    set_sort(P, s, a, SORT_VALUE, dir);
+  } else {
+    set_sort(P, s, a, SORT_VALUE, sort_marker(P));
+  }
   if (at_kw(P, KW_LIMIT)) {
     next(P);
     s->e = parse_expression(P);
@@ -801,17 +836,14 @@ static void parse_pp_sequence(Parser *P, Vec *out) {
 }
 
 /* probe_point -> sequence [ '?' | '!' ] [ 'if' '(' expression ')' ] */
-static void parse_probe_point(Parser *P, Vec *out, bool alias_name) {
-  Token *start = peek(P);
+static void parse_probe_point(Parser *P, Vec *out) {
   Vec seqs = {0};
   parse_pp_sequence(P, &seqs);
   bool optional = false, sufficient = false;
-  if (!alias_name) {
-    if (accept_op(P, OP_QUESTION)) optional = true;
-    else if (accept_op(P, OP_NOT)) optional = sufficient = true;
-  }
+  if (accept_op(P, OP_QUESTION)) optional = true;
+  else if (accept_op(P, OP_NOT)) optional = sufficient = true;
   Expr *cond = NULL;
-  if (!alias_name && at_kw(P, KW_IF)) {
+  if (at_kw(P, KW_IF)) {
     next(P);
     expect_op(P, OP_LPAREN);
     cond = parse_expression(P);
@@ -825,18 +857,12 @@ static void parse_probe_point(Parser *P, Vec *out, bool alias_name) {
     pp->sufficient = sufficient;
     pp->cond = cond;
     pp->loc = ((ProbeComp *)l->comps.items[0])->loc;
-    if (alias_name)
-      for (size_t k = 0; k < pp->comps.len; k++) {
-        ProbeComp *c = pp->comps.items[k];
-        if (c->arg || strchr(c->name, '*'))
-          fail_at(P, start, "probe alias names take no parameters or wildcards");
-      }
     vec_push(out, P->arena, pp);
   }
 }
 
 static void parse_probe_points(Parser *P, Vec *out) {
-  do parse_probe_point(P, out, false);
+  do parse_probe_point(P, out);
   while (accept_op(P, OP_COMMA));
 }
 
@@ -853,21 +879,25 @@ static Item *parse_probe(Parser *P) {
   parse_probe_points(P, &first);
   if (at_op(P, OP_ASSIGN) || at_op(P, OP_ADD_ASSIGN)) {
     it->alias = at_op(P, OP_ASSIGN) ? ALIAS_PROLOGUE : ALIAS_EPILOGUE;
+    if (first.len != 1) fail_at(P, peek(P), "a probe alias defines exactly one name");
     next(P);
     for (size_t i = 0; i < first.len; i++) {
       ProbePoint *pp = first.items[i];
-      if (pp->optional || pp->cond) fail_at(P, start, "a probe alias name cannot be optional or conditional");
-      for (size_t k = 0; k < pp->comps.len; k++) {
-        ProbeComp *c = pp->comps.items[k];
-        if (c->arg || strchr(c->name, '*'))
-          fail_at(P, start, "probe alias names take no parameters or wildcards");
-      }
+      if (pp->optional || pp->cond)
+        fail_at(P, start, "a probe alias name cannot be optional or conditional");
     }
     it->alias_names = first;
     parse_probe_points(P, &it->points);
-  } else {
-    it->points = first;
+    it->body = parse_block(P);
+    /* probe a = b { prologue }, { epilogue } */
+    if (it->alias == ALIAS_PROLOGUE && at_op(P, OP_COMMA) &&
+        is_op(peek_n(P, 1), OP_LBRACE)) {
+      next(P);
+      it->epilogue = parse_block(P);
+    }
+    return it;
   }
+  it->points = first;
   it->body = parse_block(P);
   return it;
 }
@@ -928,6 +958,9 @@ static Item *parse_function(Parser *P, bool private_) {
   if (!accept_op(P, OP_RPAREN)) {
     for (;;) {
       Token *pt = expect_ident(P, "a parameter name");
+      for (size_t i = 0; i < it->params.len; i++)
+        if (strcmp(((Param *)it->params.items[i])->name, pt->text) == 0)
+          fail_at(P, pt, "duplicate parameter name '%s'", pt->text);
       Param *p = arena_alloc(P->arena, sizeof *p);
       p->name = pt->text;
       p->loc = pt->loc;
@@ -940,6 +973,7 @@ static Item *parse_function(Parser *P, bool private_) {
   if (accept_op(P, OP_COLON)) {
     Token *n = peek(P);
     if (n->kind != TK_NUMBER) expected(P, "function priority number");
+    if (n->num <= 0) fail_at(P, n, "function priority must be greater than 0");
     next(P);
     it->has_priority = true;
     it->priority = n->num;
@@ -986,6 +1020,9 @@ static void parse_item(Parser *P, File *f) {
     return;
   } else if (is_kw(t, KW_FUNCTION)) {
     it = parse_function(P, false);
+  } else if (is_op(t, OP_SEMI)) {
+    next(P); /* a stray ';' between declarations */
+    return;
   } else if (t->kind == TK_EMBEDDED) {
     need_embedded(P, t);
     next(P);

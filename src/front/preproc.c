@@ -149,21 +149,23 @@ static void parse_define(PP *pp, Token *at) {
   Token *t = raw_next(pp);
   if (t->kind == TK_OP && t->op == OP_LPAREN) {
     m->has_parens = true;
-    t = raw_next(pp);
-    if (!(t->kind == TK_OP && t->op == OP_RPAREN)) {
-      for (;;) {
-        if (t->kind != TK_IDENT) {
-          pp_error(pp, t, "expected %s", "macro parameter name");
+    for (;;) {
+      t = raw_next(pp);
+      if (t->kind != TK_IDENT) {
+        pp_error(pp, t, "expected %s", "macro parameter name");
+        return;
+      }
+      for (size_t i = 0; i < m->params.len; i++)
+        if (strcmp(m->params.items[i], t->text) == 0) {
+          pp_error(pp, t, "duplicate macro parameter '%s'", t->text);
           return;
         }
-        vec_push(&m->params, pp->arena, (void *)t->text);
-        t = raw_next(pp);
-        if (t->kind == TK_OP && t->op == OP_RPAREN) break;
-        if (!(t->kind == TK_OP && t->op == OP_COMMA)) {
-          pp_error(pp, t, "expected %s", "',' or ')'");
-          return;
-        }
-        t = raw_next(pp);
+      vec_push(&m->params, pp->arena, (void *)t->text);
+      t = raw_next(pp);
+      if (t->kind == TK_OP && t->op == OP_RPAREN) break;
+      if (!(t->kind == TK_OP && t->op == OP_COMMA)) {
+        pp_error(pp, t, "expected %s", "',' or ')'");
+        return;
       }
     }
     t = raw_next(pp);
@@ -182,6 +184,11 @@ static void parse_define(PP *pp, Token *at) {
     if (t->kind == TK_OP && t->op == OP_PP_IF) depth++;
     if (t->kind == TK_OP && t->op == OP_PP_END && depth-- == 0) break;
     vec_push(&m->body, pp->arena, t);
+  }
+  Macro *old = hashmap_get(pp->defines, m->name, strlen(m->name));
+  if (old && old->loc.file == m->loc.file) {
+    pp_error(pp, name, "attempt to redefine macro '@%s' in the same file", m->name);
+    return;
   }
   hashmap_put(pp->defines, m->name, strlen(m->name), m);
 }
@@ -271,13 +278,15 @@ static Token *expand_next(PP *pp) {
     Macro *m = hashmap_get(pp->defines, t->text, t->len);
     if (!m && pp->library) m = pp->library(pp->library_ctx, t->text);
     if (!m) return t;
-    if (pp->depth > PP_MAX_DEPTH) {
+    if (pp->depth + pp->collecting > PP_MAX_DEPTH) {
       pp_error(pp, t, "macro expansion too deep (is '@%s' recursive?)", m->name);
       return make_token(pp, TK_ERROR, t);
     }
     Vec *args = NULL;
     if (m->has_parens) {
+      pp->collecting++;
       args = collect_args(pp, m, t);
+      pp->collecting--;
       if (!args) return make_token(pp, TK_ERROR, t);
     }
     pp->expanded += m->body.len;
@@ -300,6 +309,7 @@ static Token *expand_next(PP *pp) {
 
 typedef struct CondVal {
   bool is_str;        /* a string (literal or kernel_v & co) */
+  bool eq_only;       /* arch, runtime, systemtap_privilege: == and != */
   bool is_version;    /* compare with strverscmp */
   const char *s;      /* string value */
   int64_t n;          /* number value */
@@ -354,10 +364,13 @@ static CondVal cond_operand(CondParser *c) {
       v.is_version = true;
     } else if (strcmp(id, "arch") == 0) {
       v.s = env->arch;
+      v.eq_only = true;
     } else if (strcmp(id, "runtime") == 0) {
       v.s = env->runtime;
+      v.eq_only = true;
     } else if (strcmp(id, "systemtap_privilege") == 0) {
       v.s = env->privilege;
+      v.eq_only = true;
     } else if (strcmp(id, "guru_mode") == 0) {
       v.is_str = false;
       v.n = env->guru;
@@ -399,6 +412,10 @@ static bool cond_comparison(CondParser *c) {
   if (op != OP_EQ && op != OP_NE && op != OP_LT && op != OP_LE &&
       op != OP_GT && op != OP_GE) {
     cond_fail(c, "a comparison operator");
+    return false;
+  }
+  if (l.eq_only && op != OP_EQ && op != OP_NE) {
+    cond_fail(c, "'==' or '!='");
     return false;
   }
   cond_advance(c);
@@ -481,7 +498,10 @@ static Token *skip_branch(PP *pp, bool stop_at_else) {
     if (t->kind != TK_OP) continue;
     if (t->op == OP_PP_IF) depth++;
     else if (t->op == OP_PP_END && depth-- == 0) break;
-    else if (t->op == OP_PP_ELSE && depth == 0 && stop_at_else) break;
+    else if (t->op == OP_PP_ELSE && depth == 0) {
+      if (stop_at_else) break;
+      pp_error(pp, t, "invalid conditional: duplicate '%s'", "%:");
+    }
   }
   pp->skipping = was;
   return t;
@@ -548,7 +568,10 @@ Token *pp_next(PP *pp) {
         cond_pop(pp);
         continue;
       }
-      pp_error(pp, t, "'%s' without a matching '%%(' and '%%?'", "%:");
+      if (pp->conds.len)
+        pp_error(pp, t, "invalid conditional: duplicate '%s'", "%:");
+      else
+        pp_error(pp, t, "'%s' without a matching '%%(' and '%%?'", "%:");
       continue;
     case OP_PP_END:
       if (pp->conds.len) {

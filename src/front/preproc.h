@@ -61,6 +61,7 @@ typedef struct PP {
   void *library_ctx;
   PPSource *top;        /* the source stack; the file's lexer at bottom */
   int depth;            /* sources on the stack */
+  int collecting;       /* nested macro argument lists being read */
   Vec conds;            /* open conditionals: (intptr_t) state */
   Vec cond_locs;        /* Token*: the %( of each open conditional */
   size_t expanded;      /* tokens produced by expansion so far */

@@ -52,11 +52,13 @@ static void print_chain(StrBuf *out, const Expr *e) {
   if (e->pretty) sb_puts(out, e->pretty == 1 ? "$" : "$$");
 }
 
-/* A unary operand that begins with + or - needs a space after a + or -
- * operator, lest "- -x" become "--x". */
-static bool starts_with_sign(const Expr *e) {
-  return (e->kind == E_UNARY && (e->op == OP_PLUS || e->op == OP_MINUS)) ||
-         (e->kind == E_CREMENT && !e->post);
+/* Would op followed directly by c lex as a longer operator ("- -x" must
+ * not become "--x", "!~x" is a regex operator)? */
+static bool glues_to(Op op, char c) {
+  const char *sp = op_spelling(op);
+  char last = sp[strlen(sp) - 1];
+  return ((last == '-' || last == '+') && (c == '-' || c == '+')) ||
+         (last == '!' && c == '~');
 }
 
 static void print_expr_inner(StrBuf *out, const Expr *e) {
@@ -92,10 +94,14 @@ static void print_expr_inner(StrBuf *out, const Expr *e) {
       break;
     }
     sb_puts(out, op_spelling(e->op));
-    if ((e->op == OP_PLUS || e->op == OP_MINUS || e->op == OP_INC ||
-         e->op == OP_DEC) && starts_with_sign(e->l))
-      sb_putc(out, ' ');
-    print_expr_prec(out, e->l, PREC_UNARY);
+    {
+      StrBuf operand;
+      sb_init(&operand);
+      print_expr_prec(&operand, e->l, PREC_UNARY);
+      if (glues_to(e->op, sb_cstr(&operand)[0])) sb_putc(out, ' ');
+      sb_append(out, sb_cstr(&operand), operand.len);
+      sb_free(&operand);
+    }
     break;
   case E_BINARY: {
     int p = ast_binop_prec(e->op);
@@ -132,6 +138,15 @@ static void print_expr_inner(StrBuf *out, const Expr *e) {
   case E_STAT:
     sb_printf(out, "@%s(", stat_op_name(e->stat));
     print_expr_prec(out, e->l, PREC_ASSIGN);
+    for (size_t i = 0; i < e->args.len; i++) {
+      sb_puts(out, ", ");
+      print_expr_prec(out, e->args.items[i], PREC_ASSIGN);
+    }
+    sb_putc(out, ')');
+    break;
+  case E_ATFUNC:
+    sb_printf(out, "@%s(", e->name);
+    print_list(out, &e->args);
     sb_putc(out, ')');
     break;
   case E_HIST:
@@ -235,7 +250,10 @@ static void print_foreach_head(StrBuf *out, const Stmt *s) {
   if (s->keys_bracketed) sb_putc(out, ']');
   sb_puts(out, " in ");
   print_expr_prec(out, s->array, PREC_PRIMARY);
-  if (s->sort_key == SORT_VALUE) sb_putc(out, s->sort_dir > 0 ? '+' : '-');
+  if (s->sort_key == SORT_VALUE) {
+    if (s->sort_stat >= 0) sb_printf(out, " @%s", stat_op_name((StatOp)s->sort_stat));
+    sb_putc(out, s->sort_dir > 0 ? '+' : '-');
+  }
   if (s->e) {
     sb_puts(out, " limit ");
     print_expr_prec(out, s->e, PREC_ASSIGN);
@@ -412,6 +430,10 @@ static void print_item(StrBuf *out, const Item *it) {
     }
     print_points(out, &it->points);
     print_body(out, it->body, 0);
+    if (it->epilogue) {
+      sb_putc(out, ',');
+      print_body(out, it->epilogue, 0);
+    }
     sb_putc(out, '\n');
     break;
   case I_EMBEDDED:

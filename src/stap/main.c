@@ -144,6 +144,15 @@ int main(int argc, char **argv) {
                                          strlen(opt.script_texts.items[i]), "<input>");
     vec_push(&user_files, &arena, front_parse(&front, src, false, opt.guru));
   }
+  for (size_t i = 0; i < user_files.len && !diag.errors; i++) {
+    const File *f = user_files.items[i];
+    if (!f->items.len) {
+      fprintf(stderr, "Input file '%s' is empty.\n", f->source->name);
+      pass1_failed();
+      rc = 1;
+      goto out;
+    }
+  }
   if (diag.errors) {
     if (diag.errors > diag.printed)
       fprintf(stderr, "(%d further parse errors not shown)\n", diag.errors - diag.printed);
