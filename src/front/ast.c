@@ -57,3 +57,42 @@ int ast_expr_prec(const Expr *e) {
   default: return PREC_PRIMARY;
   }
 }
+
+void ast_walk_expr(Expr *e, AstExprFn fn, void *ctx) {
+  if (!e) return;
+  fn(e, ctx);
+  ast_walk_expr(e->l, fn, ctx);
+  ast_walk_expr(e->r, fn, ctx);
+  ast_walk_expr(e->cond, fn, ctx);
+  ast_walk_expr(e->base, fn, ctx);
+  for (size_t i = 0; i < e->args.len; i++) ast_walk_expr(e->args.items[i], fn, ctx);
+  for (size_t i = 0; i < e->comps.len; i++)
+    ast_walk_expr(((TargetComp *)e->comps.items[i])->index, fn, ctx);
+}
+
+void ast_walk_stmt(Stmt *s, AstExprFn fn, void *ctx) {
+  if (!s) return;
+  for (size_t i = 0; i < s->stmts.len; i++) ast_walk_stmt(s->stmts.items[i], fn, ctx);
+  ast_walk_expr(s->e, fn, ctx);
+  ast_walk_expr(s->cond, fn, ctx);
+  ast_walk_expr(s->init, fn, ctx);
+  ast_walk_expr(s->step, fn, ctx);
+  for (size_t i = 0; i < s->keys.len; i++) ast_walk_expr(s->keys.items[i], fn, ctx);
+  ast_walk_expr(s->array, fn, ctx);
+  ast_walk_stmt(s->body, fn, ctx);
+  ast_walk_stmt(s->els, fn, ctx);
+}
+
+static void walk_points(Vec *points, AstExprFn fn, void *ctx) {
+  for (size_t i = 0; i < points->len; i++) {
+    ProbePoint *pp = points->items[i];
+    ast_walk_expr(pp->cond, fn, ctx);
+  }
+}
+
+void ast_walk_item(Item *it, AstExprFn fn, void *ctx) {
+  ast_walk_expr(it->init, fn, ctx);
+  walk_points(&it->points, fn, ctx);
+  ast_walk_stmt(it->body, fn, ctx);
+  ast_walk_stmt(it->epilogue, fn, ctx);
+}

@@ -207,6 +207,13 @@ int ast_binop_prec(Op op);
 /* The level of an expression node (PREC_PRIMARY for atoms). */
 int ast_expr_prec(const Expr *e);
 
+/* Call fn on every expression in e, s or the item, outer nodes first
+ * (including probe point conditions and target-chain indices). */
+typedef void (*AstExprFn)(Expr *e, void *ctx);
+void ast_walk_expr(Expr *e, AstExprFn fn, void *ctx);
+void ast_walk_stmt(Stmt *s, AstExprFn fn, void *ctx);
+void ast_walk_item(Item *it, AstExprFn fn, void *ctx);
+
 Expr *ast_expr(Arena *a, ExprKind kind, SrcLoc loc);
 Stmt *ast_stmt(Arena *a, StmtKind kind, SrcLoc loc);
 const char *stat_op_name(StatOp s); /* "count", "hist_linear" */

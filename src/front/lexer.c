@@ -46,8 +46,10 @@ const char *op_spelling(Op op) {
 const char *keyword_spelling(Keyword kw) { return keywords[kw]; }
 
 static Keyword keyword_lookup(const char *s, size_t n) {
+  if (n < 2 || n > 8 || s[0] < 'b' || s[0] > 'w') return KW_NONE;
   for (size_t k = 1; k < sizeof keywords / sizeof *keywords; k++)
-    if (strlen(keywords[k]) == n && memcmp(keywords[k], s, n) == 0)
+    if (keywords[k][0] == s[0] && strlen(keywords[k]) == n &&
+        memcmp(keywords[k], s, n) == 0)
       return (Keyword)k;
   return KW_NONE;
 }
@@ -292,35 +294,92 @@ static Token *lex_arg(Lexer *lx, bool space) {
   return t;
 }
 
-/* Operators, longest match first. */
+/* Operators, longest match first: the next one or two bytes decide. */
 static Op match_op(const char *p, const char *end, int *len) {
-  static const struct {
-    const char *s;
-    Op op;
-  } ops[] = {
-      {"<<<", OP_AGGREGATE}, {"<<=", OP_SHL_ASSIGN}, {">>=", OP_SHR_ASSIGN},
-      {"->", OP_ARROW}, {"+=", OP_ADD_ASSIGN}, {"-=", OP_SUB_ASSIGN},
-      {"*=", OP_MUL_ASSIGN}, {"/=", OP_DIV_ASSIGN}, {"%=", OP_MOD_ASSIGN},
-      {"&=", OP_AND_ASSIGN}, {"|=", OP_OR_ASSIGN}, {"^=", OP_XOR_ASSIGN},
-      {".=", OP_CAT_ASSIGN}, {"||", OP_OROR}, {"&&", OP_ANDAND},
-      {"==", OP_EQ}, {"!=", OP_NE}, {"<=", OP_LE}, {">=", OP_GE},
-      {"=~", OP_MATCH}, {"!~", OP_NMATCH}, {"<<", OP_SHL}, {">>", OP_SHR},
-      {"++", OP_INC}, {"--", OP_DEC}, {"%(", OP_PP_IF}, {"%?", OP_PP_THEN},
-      {"%:", OP_PP_ELSE}, {"%)", OP_PP_END},
-      {"(", OP_LPAREN}, {")", OP_RPAREN}, {"[", OP_LBRACKET},
-      {"]", OP_RBRACKET}, {"{", OP_LBRACE}, {"}", OP_RBRACE},
-      {",", OP_COMMA}, {";", OP_SEMI}, {":", OP_COLON}, {"?", OP_QUESTION},
-      {".", OP_DOT}, {"=", OP_ASSIGN}, {"|", OP_BOR}, {"^", OP_BXOR},
-      {"&", OP_BAND}, {"<", OP_LT}, {">", OP_GT}, {"+", OP_PLUS},
-      {"-", OP_MINUS}, {"*", OP_MUL}, {"/", OP_DIV}, {"%", OP_MOD},
-      {"!", OP_NOT}, {"~", OP_TILDE},
-  };
-  for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
-    size_t n = strlen(ops[i].s);
-    if ((size_t)(end - p) >= n && memcmp(p, ops[i].s, n) == 0) {
-      *len = (int)n;
-      return ops[i].op;
+  char c = p[0], d = p + 1 < end ? p[1] : 0, e = p + 2 < end ? p[2] : 0;
+  *len = 2;
+  switch (c) {
+  case '<':
+    if (d == '<') {
+      if (e == '<' || e == '=') {
+        *len = 3;
+        return e == '<' ? OP_AGGREGATE : OP_SHL_ASSIGN;
+      }
+      return OP_SHL;
     }
+    if (d == '=') return OP_LE;
+    *len = 1;
+    return OP_LT;
+  case '>':
+    if (d == '>') {
+      if (e == '=') {
+        *len = 3;
+        return OP_SHR_ASSIGN;
+      }
+      return OP_SHR;
+    }
+    if (d == '=') return OP_GE;
+    *len = 1;
+    return OP_GT;
+  case '-':
+    if (d == '>') return OP_ARROW;
+    if (d == '=') return OP_SUB_ASSIGN;
+    if (d == '-') return OP_DEC;
+    *len = 1;
+    return OP_MINUS;
+  case '+':
+    if (d == '=') return OP_ADD_ASSIGN;
+    if (d == '+') return OP_INC;
+    *len = 1;
+    return OP_PLUS;
+  case '*': if (d == '=') return OP_MUL_ASSIGN; *len = 1; return OP_MUL;
+  case '/': if (d == '=') return OP_DIV_ASSIGN; *len = 1; return OP_DIV;
+  case '%':
+    switch (d) {
+    case '=': return OP_MOD_ASSIGN;
+    case '(': return OP_PP_IF;
+    case '?': return OP_PP_THEN;
+    case ':': return OP_PP_ELSE;
+    case ')': return OP_PP_END;
+    }
+    *len = 1;
+    return OP_MOD;
+  case '&':
+    if (d == '=') return OP_AND_ASSIGN;
+    if (d == '&') return OP_ANDAND;
+    *len = 1;
+    return OP_BAND;
+  case '|':
+    if (d == '=') return OP_OR_ASSIGN;
+    if (d == '|') return OP_OROR;
+    *len = 1;
+    return OP_BOR;
+  case '^': if (d == '=') return OP_XOR_ASSIGN; *len = 1; return OP_BXOR;
+  case '.': if (d == '=') return OP_CAT_ASSIGN; *len = 1; return OP_DOT;
+  case '=':
+    if (d == '=') return OP_EQ;
+    if (d == '~') return OP_MATCH;
+    *len = 1;
+    return OP_ASSIGN;
+  case '!':
+    if (d == '=') return OP_NE;
+    if (d == '~') return OP_NMATCH;
+    *len = 1;
+    return OP_NOT;
+  }
+  *len = 1;
+  switch (c) {
+  case '(': return OP_LPAREN;
+  case ')': return OP_RPAREN;
+  case '[': return OP_LBRACKET;
+  case ']': return OP_RBRACKET;
+  case '{': return OP_LBRACE;
+  case '}': return OP_RBRACE;
+  case ',': return OP_COMMA;
+  case ';': return OP_SEMI;
+  case ':': return OP_COLON;
+  case '?': return OP_QUESTION;
+  case '~': return OP_TILDE;
   }
   return OP_NONE;
 }

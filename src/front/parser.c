@@ -452,7 +452,6 @@ static Expr *parse_unary(Parser *P) {
   }
 }
 
-static Expr *parse_binary(Parser *P, int level);
 
 /* array_name -> NAME */
 static Expr *parse_array_name(Parser *P) {
@@ -462,43 +461,47 @@ static Expr *parse_array_name(Parser *P) {
   return e;
 }
 
-/* in -> '[' index_list ']' 'in' array_name | comparison { 'in' array_name } */
-static Expr *parse_in(Parser *P) {
-  Token *t = peek(P);
-  if (is_op(t, OP_LBRACKET)) {
-    Expr *e = new_expr(P, E_IN, t);
-    parse_indices(P, &e->args);
-    if (!at_kw(P, KW_IN)) expected(P, "'in'");
-    next(P);
-    e->base = parse_array_name(P);
-    return e;
-  }
-  Expr *l = parse_binary(P, PREC_CMP);
-  while (at_kw(P, KW_IN)) {
-    Expr *e = new_expr(P, E_IN, next(P));
-    vec_push(&e->args, P->arena, l);
-    e->base = parse_array_name(P);
-    l = e;
-  }
-  return l;
+/* bracket_in -> '[' index_list ']' 'in' array_name */
+static Expr *parse_bracket_in(Parser *P) {
+  Expr *e = new_expr(P, E_IN, peek(P));
+  parse_indices(P, &e->args);
+  if (!at_kw(P, KW_IN)) expected(P, "'in'");
+  next(P);
+  e->base = parse_array_name(P);
+  return e;
 }
 
-/* binary(level) -> binary(level+1) { OP(level) binary(level+1) } */
+/* The level of the binary operator at t ('in' included), or 0. */
+static int binary_level(const Token *t) {
+  if (t->kind == TK_OP) return ast_binop_prec(t->op);
+  return is_kw(t, KW_IN) ? PREC_IN : 0;
+}
+
+/* binary(level) -> operand { OP binary(level(OP) + 1) } for operators of
+ * at least that level, left-associative (precedence climbing over the
+ * levels of ast.h); 'in' takes an array name on its right:
+ * operand -> bracket_in | unary */
 static Expr *parse_binary(Parser *P, int level) {
-  if (level == PREC_IN) return parse_in(P);
-  if (level > PREC_MUL) return parse_unary(P);
-  Expr *l = parse_binary(P, level + 1);
+  Expr *l = at_op(P, OP_LBRACKET) ? parse_bracket_in(P) : parse_unary(P);
   for (;;) {
     Token *t = peek(P);
-    if (t->kind != TK_OP || ast_binop_prec(t->op) != level) return l;
+    int prec = binary_level(t);
+    if (!prec || prec < level) return l;
     next(P);
+    if (prec == PREC_IN) {
+      Expr *e = new_expr(P, E_IN, t);
+      vec_push(&e->args, P->arena, l);
+      e->base = parse_array_name(P);
+      l = e;
+      continue;
+    }
     Expr *e = new_expr(P, E_BINARY, t);
     e->op = t->op;
     e->l = l;
     /* The pattern of =~ and !~ is compiled ahead: it must be a literal. */
     if ((t->op == OP_MATCH || t->op == OP_NMATCH) && peek(P)->kind != TK_STRING)
       expected(P, "literal string as regular expression");
-    e->r = parse_binary(P, level + 1);
+    e->r = parse_binary(P, prec + 1);
     l = e;
   }
 }

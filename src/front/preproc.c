@@ -9,7 +9,8 @@
 
 enum {
   PP_MAX_DEPTH = 100,           /* nested expansions */
-  PP_MAX_EXPANDED = 4000000,    /* tokens produced by expansion */
+  PP_MAX_EXPANDED = 1000000,    /* tokens produced by expansion, counting
+                                   macro bodies, arguments and their uses */
 };
 
 /* A source of tokens: a lexer (the file, or a $N argument's text) or a
@@ -195,6 +196,17 @@ static void parse_define(PP *pp, Token *at) {
 
 static Token *expand_next(PP *pp);
 
+/* Account for n more expanded tokens; false (reported once) past the
+ * bound, after which nothing more is expanded. */
+static bool count_expansion(PP *pp, size_t n, const Token *at) {
+  if (pp->overflow) return false;
+  pp->expanded += n;
+  if (pp->expanded <= PP_MAX_EXPANDED) return true;
+  pp->overflow = true;
+  pp_error(pp, at, "macro expansion too large (more than %s tokens)", "1000000");
+  return false;
+}
+
 /* The argument list of an invocation: '(' [ tokens { ',' tokens } ] ')',
  * split at top-level commas; tokens are expanded as they are read. */
 static Vec *collect_args(PP *pp, Macro *m, Token *at) {
@@ -225,6 +237,7 @@ static Vec *collect_args(PP *pp, Macro *m, Token *at) {
         continue;
       }
     }
+    if (!count_expansion(pp, 1, at)) return NULL;
     vec_push(cur, pp->arena, t);
   }
   if (cur->len || args->len || m->params.len == 1) {
@@ -267,6 +280,7 @@ static Token *expand_next(PP *pp) {
       while (i < m->params.len && strcmp(m->params.items[i], t->text) != 0) i++;
       if (i < m->params.len) {
         Vec *arg = body->args->items[i];
+        if (!count_expansion(pp, arg->len, t)) return make_token(pp, TK_ERROR, t);
         PPSource *s = arena_alloc(pp->arena, sizeof *s);
         s->toks = (Token **)arg->items;
         s->ntoks = arg->len;
@@ -275,6 +289,7 @@ static Token *expand_next(PP *pp) {
       }
     }
     if (pp->skipping) return t;
+    if (pp->overflow) return make_token(pp, TK_ERROR, t);
     Macro *m = hashmap_get(pp->defines, t->text, t->len);
     if (!m && pp->library) m = pp->library(pp->library_ctx, t->text);
     if (!m) return t;
@@ -289,9 +304,7 @@ static Token *expand_next(PP *pp) {
       pp->collecting--;
       if (!args) return make_token(pp, TK_ERROR, t);
     }
-    pp->expanded += m->body.len;
-    if (pp->expanded > PP_MAX_EXPANDED) {
-      pp_error(pp, t, "macro expansion too large (at '@%s')", m->name);
+    if (!count_expansion(pp, m->body.len, t)) {
       /* Drain nothing more from macros: leave the stack to the file. */
       while (pp->top->up) pop(pp);
       return make_token(pp, TK_ERROR, t);
