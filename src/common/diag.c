@@ -59,7 +59,7 @@ void diag_print_source(FILE *out, SrcLoc loc) {
 void diag_error(Diag *d, const char *kind, SrcLoc loc, const char *saw,
                 const char *fmt, ...) {
   d->errors++;
-  if (d->printed >= d->max_errors) return;
+  if (!d->out || d->printed >= d->max_errors) return;
   d->printed++;
   va_list ap;
   va_start(ap, fmt);
@@ -78,7 +78,7 @@ void diag_error(Diag *d, const char *kind, SrcLoc loc, const char *saw,
 }
 
 void diag_warning(Diag *d, SrcLoc loc, const char *fmt, ...) {
-  if (d->no_warn) return;
+  if (d->no_warn || !d->out) return;
   d->warnings++;
   va_list ap;
   va_start(ap, fmt);

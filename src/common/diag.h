@@ -33,7 +33,7 @@ typedef struct SrcLoc {
 } SrcLoc;
 
 typedef struct Diag {
-  FILE *out;       /* where messages go (stderr) */
+  FILE *out;       /* where messages go (stderr); NULL counts silently */
   int errors;      /* errors reported, printed or not */
   int printed;     /* errors printed */
   int max_errors;  /* print at most this many errors */

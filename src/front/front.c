@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "front/parser.h"
 
 void front_init(Front *f, Arena *arena, Diag *diag, const PPEnv *env) {
@@ -14,6 +15,8 @@ void front_init(Front *f, Arena *arena, Diag *diag, const PPEnv *env) {
 }
 
 void front_free(Front *f) {
+  tapset_free(&f->lib);
+  hashmap_free(&f->parsed_paths);
   for (size_t i = 0; i < f->sources.len; i++) source_free(f->sources.items[i]);
   hashmap_free(&f->lib_macros);
 }
@@ -84,4 +87,57 @@ File *front_parse_library_file(Front *f, const char *path) {
   if (!src) return NULL;
   f->library_parsed++;
   return front_parse(f, src, true, false);
+}
+
+typedef struct Needs {
+  Front *f;
+  Vec names;    /* const char*: functions called */
+} Needs;
+
+static void collect_calls(Expr *e, void *ctx) {
+  Needs *n = ctx;
+  if (e->kind == E_CALL) vec_push(&n->names, n->f->arena, (void *)e->name);
+}
+
+static void load_paths(Front *f, const Vec *paths) {
+  for (size_t i = 0; paths && i < paths->len; i++) {
+    const char *p = paths->items[i];
+    if (hashmap_get(&f->parsed_paths, p, strlen(p))) continue;
+    hashmap_put(&f->parsed_paths, p, strlen(p), (void *)p);
+    front_parse_library_file(f, p);
+  }
+}
+
+void front_load_needed(Front *f) {
+  HashMap defined = {0};
+  for (size_t done = 0; done < f->files.len; done++) {
+    File *file = f->files.items[done];
+    Needs n = {f, {0}};
+    for (size_t i = 0; i < file->items.len; i++) {
+      Item *it = file->items.items[i];
+      if (it->kind == I_FUNCTION) hashmap_put(&defined, it->name, strlen(it->name), it);
+      ast_walk_item(it, collect_calls, &n);
+      for (size_t k = 0; k < it->points.len; k++) {
+        ProbePoint *pp = it->points.items[k];
+        ProbeComp *c = pp->comps.items[0];
+        if (strchr(c->name, '*')) {
+          /* A wildcard first component: every alias it matches. */
+          TapsetLib *lib = &f->lib;
+          tapset_defining_alias(lib, f->arena, "");
+          for (size_t s = 0; s < lib->aliases.cap; s++) {
+            HashEntry *e = &lib->aliases.slots[s];
+            if (e->key && util_glob_match(c->name, e->key)) load_paths(f, e->value);
+          }
+        } else {
+          load_paths(f, tapset_defining_alias(&f->lib, f->arena, c->name));
+        }
+      }
+    }
+    for (size_t i = 0; i < n.names.len; i++) {
+      const char *name = n.names.items[i];
+      if (!hashmap_get(&defined, name, strlen(name)))
+        load_paths(f, tapset_defining_function(&f->lib, f->arena, name));
+    }
+  }
+  hashmap_free(&defined);
 }

@@ -26,6 +26,7 @@ typedef struct Front {
   Vec sources;              /* SourceFile*: owned, freed by front_free */
   Vec files;                /* File*: everything parsed, in order */
   int library_parsed;       /* tapset scripts parsed so far */
+  HashMap parsed_paths;     /* library script paths already parsed */
 } Front;
 
 void front_init(Front *f, Arena *arena, Diag *diag, const PPEnv *env);
@@ -36,5 +37,9 @@ void front_free(Front *f);
 File *front_parse(Front *f, SourceFile *src, bool tapset, bool guru);
 /* Read and parse a library script; NULL (reported) if unreadable. */
 File *front_parse_library_file(Front *f, const char *path);
+/* Parse the library scripts that the files parsed so far need: those
+ * defining functions they call but do not define, and aliases for the
+ * first components of their probe points; repeated for what those need. */
+void front_load_needed(Front *f);
 
 #endif

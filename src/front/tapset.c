@@ -1,6 +1,8 @@
 /* tapset: see tapset.h. */
 #include "front/tapset.h"
 
+#include "front/lexer.h"
+
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,4 +48,76 @@ void tapset_scan(TapsetLib *lib, Arena *a, const char *const *dirs, int ndirs,
     scan_dir(lib, a, arena_printf(a, "%s/%s", d, arch));
     scan_dir(lib, a, arena_printf(a, "%s/%s/%s", d, rt, arch));
   }
+}
+
+static void index_add(HashMap *m, Arena *a, const char *name, const char *path) {
+  Vec *paths = hashmap_get(m, name, strlen(name));
+  if (!paths) {
+    paths = arena_alloc(a, sizeof *paths);
+    hashmap_put(m, name, strlen(name), paths);
+  }
+  if (!paths->len || vec_last(paths) != path) vec_push(paths, a, (void *)path);
+}
+
+static bool tok_is(const Token *t, TokKind kind, Op op) {
+  return t->kind == kind && (kind != TK_OP || t->op == op);
+}
+
+/* Scan one script's tokens for "function NAME" and "probe NAME... =" (or
+ * "+="); conditionals are not evaluated, so both branches count, which can
+ * only load a file more than strictly needed. */
+static void index_script(TapsetLib *lib, Arena *a, const char *path) {
+  SourceFile *src = source_read(path, NULL);
+  if (!src) return; /* reported when (if) the file is parsed */
+  Arena scratch;
+  arena_init(&scratch);
+  Diag quiet;
+  diag_init(&quiet, NULL);
+  Lexer lx;
+  lexer_init(&lx, src, &scratch, &quiet);
+  Token *prev = NULL;
+  for (Token *t = lexer_next(&lx); t->kind != TK_EOF; prev = t, t = lexer_next(&lx)) {
+    if (!prev || prev->kind != TK_KEYWORD) continue;
+    if (prev->kw == KW_FUNCTION && t->kind == TK_IDENT) {
+      index_add(&lib->functions, a, arena_strdup(a, t->text), path);
+    } else if (prev->kw == KW_PROBE && (t->kind == TK_IDENT || t->kind == TK_KEYWORD)) {
+      /* An alias definition: components up to '=' or '+=' on this level. */
+      const char *first = arena_strdup(a, t->text);
+      int depth = 0;
+      for (Token *u = lexer_next(&lx); u->kind != TK_EOF; u = lexer_next(&lx)) {
+        if (tok_is(u, TK_OP, OP_LPAREN)) depth++;
+        else if (tok_is(u, TK_OP, OP_RPAREN)) depth--;
+        else if (depth == 0 && (tok_is(u, TK_OP, OP_ASSIGN) || tok_is(u, TK_OP, OP_ADD_ASSIGN))) {
+          index_add(&lib->aliases, a, first, path);
+          break;
+        } else if (depth == 0 && (tok_is(u, TK_OP, OP_LBRACE) || tok_is(u, TK_OP, OP_COMMA))) {
+          break;
+        }
+        t = u;
+      }
+    }
+  }
+  arena_destroy(&scratch);
+  source_free(src);
+}
+
+static void ensure_index(TapsetLib *lib, Arena *a) {
+  if (lib->indexed) return;
+  lib->indexed = true;
+  for (size_t i = 0; i < lib->scripts.len; i++) index_script(lib, a, lib->scripts.items[i]);
+}
+
+const Vec *tapset_defining_function(TapsetLib *lib, Arena *a, const char *name) {
+  ensure_index(lib, a);
+  return hashmap_get(&lib->functions, name, strlen(name));
+}
+
+const Vec *tapset_defining_alias(TapsetLib *lib, Arena *a, const char *name) {
+  ensure_index(lib, a);
+  return hashmap_get(&lib->aliases, name, strlen(name));
+}
+
+void tapset_free(TapsetLib *lib) {
+  hashmap_free(&lib->functions);
+  hashmap_free(&lib->aliases);
 }

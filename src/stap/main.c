@@ -144,6 +144,9 @@ int main(int argc, char **argv) {
                                          strlen(opt.script_texts.items[i]), "<input>");
     vec_push(&user_files, &arena, front_parse(&front, src, false, opt.guru));
   }
+  /* The library scripts the user script needs, parsed now so that their
+   * errors are pass-1 errors naming the tapset file. */
+  if (!diag.errors) front_load_needed(&front);
   for (size_t i = 0; i < user_files.len && !diag.errors; i++) {
     const File *f = user_files.items[i];
     if (!f->items.len) {
