@@ -52,7 +52,7 @@ int ast_expr_prec(const Expr *e) {
   case E_IN: return PREC_IN;
   case E_UNARY: return PREC_UNARY;
   case E_CREMENT: return e->post ? PREC_POSTFIX : PREC_UNARY;
-  case E_TARGET: case E_CAST: case E_VARREF:
+  case E_TARGET: case E_CAST: case E_VARREF: case E_AUTOCAST:
     return e->addr_of ? PREC_UNARY : PREC_PRIMARY;
   default: return PREC_PRIMARY;
   }
@@ -96,3 +96,5 @@ void ast_walk_item(Item *it, AstExprFn fn, void *ctx) {
   ast_walk_stmt(it->body, fn, ctx);
   ast_walk_stmt(it->epilogue, fn, ctx);
 }
+
+bool ast_is_regex_op(Op op) { return op == OP_MATCH || op == OP_NMATCH; }

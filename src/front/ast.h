@@ -39,6 +39,8 @@ typedef enum ExprKind {
   E_HIST,       /* @hist_linear(l, lo, hi, step) / @hist_log(l): stat, args */
   E_TARGET,     /* $name->a[i]: name, comps, addr_of, pretty */
   E_CAST,       /* @cast(l, "type"[, "module"])->...: str (type), module */
+  E_AUTOCAST,   /* l->member or l[i] on a value that is not a target
+                   variable ("autocast": the type follows l): l, comps */
   E_VARREF,     /* @var("name[@file]"[, "module"])->...: str, module */
   E_DEFINED,    /* @defined(l) */
   E_ENTRY,      /* @entry(l) */
@@ -68,14 +70,15 @@ struct Expr {
   SrcLoc loc;         /* the token that names the node */
   Op op;              /* E_UNARY, E_CREMENT, E_BINARY, E_ASSIGN */
   bool post;          /* E_CREMENT: postfix */
-  bool addr_of;       /* E_TARGET/E_CAST/E_VARREF: preceded by '&' */
-  int pretty;         /* E_TARGET/E_CAST/E_VARREF: 0, or 1/2 for '$'/'$$' */
+  bool paren;         /* written in parentheses (for rules that need it) */
+  bool addr_of;       /* E_TARGET/E_CAST/E_VARREF/E_AUTOCAST: '&' before */
+  int pretty;         /* the same: 0, or 1/2 for a '$'/'$$' suffix */
   StatOp stat;        /* E_STAT, E_HIST */
   Expr *l, *r, *cond; /* operands; cond only for E_TERNARY */
   Expr *base;         /* E_INDEX, E_IN: the array (or histogram) */
   Vec args;           /* E_CALL arguments, E_INDEX/E_IN indices,
                          E_HIST parameters */
-  Vec comps;          /* TargetComp*: E_TARGET, E_CAST, E_VARREF */
+  Vec comps;          /* TargetComp*: E_TARGET, E_CAST, E_VARREF, E_AUTOCAST */
   const char *name;   /* E_VAR, E_CALL, E_TARGET ("$x", "$$parms") */
   const char *text;   /* E_NUM spelling */
   const char *str;    /* E_STR bytes, E_CAST type, E_VARREF name, E_PERF
@@ -204,6 +207,8 @@ typedef enum Prec {
 
 /* The level of a binary operator, or 0 if op is not one. */
 int ast_binop_prec(Op op);
+/* =~ or !~ */
+bool ast_is_regex_op(Op op);
 /* The level of an expression node (PREC_PRIMARY for atoms). */
 int ast_expr_prec(const Expr *e);
 

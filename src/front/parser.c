@@ -398,6 +398,7 @@ static Expr *parse_primary(Parser *P) {
       next(P);
       Expr *e = parse_expression(P);
       expect_op(P, OP_RPAREN);
+      e->paren = true;
       return e;
     }
     break;
@@ -407,10 +408,22 @@ static Expr *parse_primary(Parser *P) {
   expected(P, "expression");
 }
 
-/* postfix -> primary [ '++' | '--' ] */
+/* postfix -> primary [ autocast ] [ '++' | '--' ]
+ * autocast -> chain, on a primary that has none of its own */
 static Expr *parse_postfix(Parser *P) {
   Expr *e = parse_primary(P);
   Token *t = peek(P);
+  bool chained = e->kind == E_TARGET || e->kind == E_CAST ||
+                 e->kind == E_VARREF || e->kind == E_HIST ||
+                 (e->kind == E_INDEX && e->base->kind == E_HIST);
+  if (!chained && (is_op(t, OP_ARROW) ||
+                   (is_op(t, OP_LBRACKET) && (e->kind != E_VAR || e->paren)))) {
+    Expr *a = new_expr(P, E_AUTOCAST, t);
+    a->l = e;
+    parse_chain(P, a);
+    e = a;
+    t = peek(P);
+  }
   if (is_op(t, OP_INC) || is_op(t, OP_DEC)) {
     next(P);
     Expr *c = new_expr(P, E_CREMENT, t);
@@ -441,8 +454,8 @@ static Expr *parse_unary(Parser *P) {
   case OP_BAND: {
     next(P);
     Expr *e = parse_postfix(P);
-    if ((e->kind != E_TARGET && e->kind != E_CAST && e->kind != E_VARREF) ||
-        e->addr_of || e->pretty)
+    if ((e->kind != E_TARGET && e->kind != E_CAST && e->kind != E_VARREF &&
+         e->kind != E_AUTOCAST) || e->addr_of || e->pretty)
       fail_at(P, t, "'&' applies only to a target variable or @cast member");
     e->addr_of = true;
     return e;
@@ -498,6 +511,12 @@ static Expr *parse_binary(Parser *P, int level) {
     Expr *e = new_expr(P, E_BINARY, t);
     e->op = t->op;
     e->l = l;
+    /* As in stap, a regex match and a comparison do not chain. */
+    if (prec == PREC_CMP && l->kind == E_BINARY && !l->paren &&
+        ast_binop_prec(l->op) == PREC_CMP &&
+        (ast_is_regex_op(t->op) || ast_is_regex_op(l->op)))
+      fail_at(P, t, "a regular expression match does not chain with a "
+                    "comparison; add parentheses");
     /* The pattern of =~ and !~ is compiled ahead: it must be a literal. */
     if ((t->op == OP_MATCH || t->op == OP_NMATCH) && peek(P)->kind != TK_STRING)
       expected(P, "literal string as regular expression");

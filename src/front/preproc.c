@@ -323,6 +323,7 @@ static Token *expand_next(PP *pp) {
 typedef struct CondVal {
   bool is_str;        /* a string (literal or kernel_v & co) */
   bool eq_only;       /* arch, runtime, systemtap_privilege: == and != */
+  bool named;         /* a name (arch, CONFIG_X, ...): may match a glob */
   bool is_version;    /* compare with strverscmp */
   const char *s;      /* string value */
   int64_t n;          /* number value */
@@ -366,6 +367,7 @@ static CondVal cond_operand(CondParser *c) {
   } else if (t->kind == TK_IDENT) {
     const char *id = t->text;
     v.is_str = true;
+    v.named = true;
     if (strcmp(id, "kernel_v") == 0) {
       v.s = env->kernel_version;
       v.is_version = true;
@@ -450,7 +452,7 @@ static bool cond_comparison(CondParser *c) {
     return false;
   }
   if (!l.is_str) return compare(l.n < r.n ? -1 : l.n > r.n, op);
-  if ((op == OP_EQ || op == OP_NE) && util_has_glob(r.s))
+  if (l.named && (op == OP_EQ || op == OP_NE) && util_has_glob(r.s))
     return util_glob_match(r.s, l.s) == (op == OP_EQ);
   int cmp = l.is_version ? util_vercmp(l.s, r.s) : strcmp(l.s, r.s);
   return compare(cmp, op);

@@ -105,7 +105,12 @@ static void print_expr_inner(StrBuf *out, const Expr *e) {
     break;
   case E_BINARY: {
     int p = ast_binop_prec(e->op);
-    print_expr_prec(out, e->l, p);
+    const Expr *l = e->l;
+    /* A regex match and a comparison do not chain: keep parentheses. */
+    bool regex_mix = p == PREC_CMP && l->kind == E_BINARY &&
+                     ast_binop_prec(l->op) == PREC_CMP &&
+                     (ast_is_regex_op(e->op) || ast_is_regex_op(l->op));
+    print_expr_prec(out, l, regex_mix ? p + 1 : p);
     sb_printf(out, " %s ", op_spelling(e->op));
     print_expr_prec(out, e->r, p + 1);
     break;
@@ -176,6 +181,15 @@ static void print_expr_inner(StrBuf *out, const Expr *e) {
     sb_putc(out, ')');
     print_chain(out, e);
     break;
+  case E_AUTOCAST: {
+    if (e->addr_of) sb_putc(out, '&');
+    /* (v)[i] is an autocast; v[i] would index array v */
+    const TargetComp *first = e->comps.len ? e->comps.items[0] : NULL;
+    bool var_index = e->l->kind == E_VAR && first && first->is_index;
+    print_expr_prec(out, e->l, var_index ? PREC_PRIMARY + 1 : PREC_PRIMARY);
+    print_chain(out, e);
+    break;
+  }
   case E_VARREF:
     if (e->addr_of) sb_putc(out, '&');
     sb_puts(out, "@var(");
