@@ -36,7 +36,7 @@ static const char *const keywords[] = {
     [KW_FOREACH] = "foreach", [KW_IN] = "in", [KW_LIMIT] = "limit",
     [KW_RETURN] = "return", [KW_DELETE] = "delete", [KW_BREAK] = "break",
     [KW_CONTINUE] = "continue", [KW_NEXT] = "next", [KW_TRY] = "try",
-    [KW_CATCH] = "catch", [KW_STRING] = "string", [KW_LONG] = "long",
+    [KW_CATCH] = "catch",
 };
 
 const char *op_spelling(Op op) {
@@ -199,9 +199,10 @@ static Token *lex_string(Lexer *lx, bool space) {
     char c = *lx->p++;
     if (c == '"') break;
     if (c == '\n') {
-      newline(lx, lx->p);
-      sb_putc(&sb, c);
-      continue;
+      sb_free(&sb);
+      lx->p--;
+      return lex_error(lx, loc, space,
+                       "unterminated string (missing closing '\"' before the end of the line)", NULL);
     }
     if (c != '\\') {
       sb_putc(&sb, c);
@@ -226,9 +227,8 @@ static Token *lex_string(Lexer *lx, bool space) {
       else sb_putc(&sb, (char)v);
       break;
     }
-    case '\n':
+    case '\n': /* a backslash-newline continues the line */
       newline(lx, lx->p);
-      sb_putc(&sb, '\n');
       break;
     default:
       if (e >= '0' && e <= '7') {

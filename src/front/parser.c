@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "common/strbuf.h"
+#include "front/printer.h"
+#include "runtime/common/format.h"
 
 enum { LOOKAHEAD = 4, MAX_BRACE_EXPANSION = 10000 };
 
@@ -351,6 +353,49 @@ static Expr *parse_at(Parser *P) {
   fail_at(P, t, "unknown macro or operator '@%s'", t->text);
 }
 
+/* The print family are functions only: their names are not variables. */
+static bool is_print_function(const char *name) {
+  static const char *const names[] = {"print", "println", "printf", "printd",
+                                      "printdln", "sprint", "sprintln",
+                                      "sprintf", "sprintd", "sprintdln"};
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+    if (strcmp(name, names[i]) == 0) return true;
+  return false;
+}
+
+/* call -> NAME args; printf and sprintf take a literal format first,
+ * checked here as stap checks it in pass 1 */
+static Expr *parse_call(Parser *P, Token *name) {
+  Expr *e = new_expr(P, E_CALL, name);
+  e->name = name->text;
+  bool format = strcmp(name->text, "printf") == 0 || strcmp(name->text, "sprintf") == 0;
+  if (format) {
+    Token *f = peek_n(P, 1);
+    if (f->kind != TK_STRING) {
+      next(P);
+      expected(P, "literal string as format");
+    }
+  }
+  parse_call_args(P, &e->args);
+  if (format) {
+    const Expr *f = e->args.items[0];
+    size_t bad = 0;
+    if (fmt_parse(f->str, f->len, NULL, 0, &bad) < 0) {
+      size_t end = bad + 1;
+      while (end < f->len && strchr("-+ #0123456789.*l", f->str[end])) end++;
+      if (end < f->len) end++;
+      StrBuf spec;
+      sb_init(&spec);
+      printer_string_literal(&spec, f->str + bad, end - bad);
+      char *shown = arena_strdup(P->arena, sb_cstr(&spec));
+      sb_free(&spec);
+      Token at = {.kind = TK_STRING, .text = f->str, .len = f->len, .loc = f->loc};
+      fail_at(P, &at, "invalid or missing conversion specifier %s in format", shown);
+    }
+  }
+  return e;
+}
+
 /* primary -> '(' expression ')' | literal | EMBEDDED | at_op
  *          | TARGET chain | NAME args | NAME index | NAME */
 static Expr *parse_primary(Parser *P) {
@@ -379,12 +424,8 @@ static Expr *parse_primary(Parser *P) {
       parse_chain(P, e);
       return e;
     }
-    if (at_op(P, OP_LPAREN)) {
-      Expr *e = new_expr(P, E_CALL, t);
-      e->name = t->text;
-      parse_call_args(P, &e->args);
-      return e;
-    }
+    if (at_op(P, OP_LPAREN)) return parse_call(P, t);
+    if (is_print_function(t->text)) expect_op(P, OP_LPAREN);
     Expr *v = new_expr(P, E_VAR, t);
     v->name = t->text;
     if (!at_op(P, OP_LBRACKET)) return v;
@@ -408,6 +449,20 @@ static Expr *parse_primary(Parser *P) {
   expected(P, "expression");
 }
 
+/* ++ and -- apply to variables, array elements and target values. */
+static void check_crement_operand(Parser *P, const Token *op, const Expr *e) {
+  switch (e->kind) {
+  case E_VAR: case E_INDEX: case E_TARGET: case E_CAST: case E_VARREF:
+  case E_AUTOCAST:
+    if (!e->addr_of) return;
+    break;
+  default:
+    break;
+  }
+  fail_at(P, op, "'%s' needs a variable, array element or target value",
+          op_spelling(op->op));
+}
+
 /* postfix -> primary [ autocast ] [ '++' | '--' ]
  * autocast -> chain, on a primary that has none of its own */
 static Expr *parse_postfix(Parser *P) {
@@ -426,6 +481,7 @@ static Expr *parse_postfix(Parser *P) {
   }
   if (is_op(t, OP_INC) || is_op(t, OP_DEC)) {
     next(P);
+    check_crement_operand(P, t, e);
     Expr *c = new_expr(P, E_CREMENT, t);
     c->op = t->op;
     c->post = true;
@@ -448,6 +504,7 @@ static Expr *parse_unary(Parser *P) {
     Expr *e = new_expr(P, t->op == OP_INC || t->op == OP_DEC ? E_CREMENT : E_UNARY, t);
     e->op = t->op;
     e->l = parse_unary(P);
+    if (e->kind == E_CREMENT) check_crement_operand(P, t, e->l);
     leave(P);
     return e;
   }
@@ -466,8 +523,17 @@ static Expr *parse_unary(Parser *P) {
 }
 
 
-/* array_name -> NAME */
+static Expr *parse_at(Parser *P);
+
+/* array_name -> NAME | '@hist_linear' (...) | '@hist_log' (...) */
 static Expr *parse_array_name(Parser *P) {
+  Token *h = peek(P);
+  if (h->kind == TK_AT && (strcmp(h->text, "hist_linear") == 0 ||
+                           strcmp(h->text, "hist_log") == 0)) {
+    Expr *e = parse_at(P);
+    if (e->kind != E_HIST) fail_at(P, h, "expected a histogram after 'in'");
+    return e;
+  }
   Token *t = expect_ident(P, "an array name after 'in'");
   Expr *e = new_expr(P, E_VAR, t);
   e->name = t->text;
@@ -646,18 +712,12 @@ static Stmt *parse_foreach(Parser *P) {
   if (!at_kw(P, KW_IN)) expected(P, "'in'");
   next(P);
   Token *a = peek(P);
-  if (a->kind == TK_AT && (strcmp(a->text, "hist_linear") == 0 ||
-                           strcmp(a->text, "hist_log") == 0)) {
-    s->array = parse_at(P);
-    if (s->array->kind != E_HIST) fail_at(P, a, "expected a histogram to iterate");
-  } else {
-    s->array = parse_array_name(P);
-    if (at_op(P, OP_LBRACKET)) {
-      Expr *ix = new_expr(P, E_INDEX, peek(P));
-      ix->base = s->array;
-      parse_indices(P, &ix->args);
-      s->array = ix;
-    }
+  s->array = parse_array_name(P);
+  if (s->array->kind == E_VAR && at_op(P, OP_LBRACKET)) {
+    Expr *ix = new_expr(P, E_INDEX, peek(P));
+    ix->base = s->array;
+    parse_indices(P, &ix->args);
+    s->array = ix;
   }
   Token *st = peek(P);
   if (st->kind == TK_AT) {
@@ -927,9 +987,10 @@ static Item *parse_probe(Parser *P) {
 /* ---- Declarations ---- */
 
 static DeclType parse_type(Parser *P) {
+  /* 'long' and 'string' are not reserved words, only type names here. */
   Token *t = peek(P);
-  if (is_kw(t, KW_LONG)) { next(P); return T_LONG; }
-  if (is_kw(t, KW_STRING)) { next(P); return T_STRING; }
+  if (t->kind == TK_IDENT && strcmp(t->text, "long") == 0) { next(P); return T_LONG; }
+  if (t->kind == TK_IDENT && strcmp(t->text, "string") == 0) { next(P); return T_STRING; }
   expected(P, "type 'long' or 'string'");
 }
 
