@@ -118,6 +118,21 @@ for s in small big; do
   fi
 done
 
+# In process, without start-up or output: the generated script plus the
+# whole tapset directory, parsed 20 times (bench/bench_front.c).
+front=$ROOT/build/bench/bench_front
+if [[ -x $front ]]; then
+  mapfile -t tapsets < <(find "$ROOT/tapset" -name '*.stp' | sort)
+  echo "in-process pass 1 (generated script + ${#tapsets[@]} tapset scripts):"
+  BENCH_PARSE_ONLY=1 "$front" 20 "$big" "${tapsets[@]}" | sed 's/^/  /'
+fi
+# Instructions are repeatable where wall time is noisy.
+if command -v valgrind >/dev/null; then
+  ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$ctap" -p1 "$big" 2>&1 >/dev/null |
+       awk '/refs:/{gsub(",","",$NF); print $NF}')
+  awk -v ir="$ir" -v b="$big_bytes" 'BEGIN{printf "%-44s %d instructions (%.0f per byte)\n", "ctap -p1 generated script, callgrind:", ir, ir/b}'
+fi
+
 # LeakSanitizer on the large script.
 if [[ -x $ctap_asan ]]; then
   rc=0

@@ -9,12 +9,11 @@
 
 struct ArenaChunk {
   ArenaChunk *next; /* older chunk */
-  size_t used;      /* bytes used in data[] */
-  size_t cap;       /* bytes available in data[] */
+  size_t cap;       /* bytes in data[] */
   _Alignas(16) unsigned char data[];
 };
 
-enum { ARENA_MIN_CHUNK = 16 * 1024, ARENA_MAX_CHUNK = 1024 * 1024 };
+enum { ARENA_MIN_CHUNK = 64 * 1024, ARENA_MAX_CHUNK = 4 * 1024 * 1024 };
 
 static void oom(size_t n) {
   fprintf(stderr, "ERROR: out of memory (allocating %zu bytes)\n", n);
@@ -46,7 +45,14 @@ char *xstrdup(const char *s) {
 
 void arena_init(Arena *a) {
   a->head = NULL;
+  a->next = a->limit = NULL;
   a->total = 0;
+}
+
+static ArenaChunk *chunk_new(size_t cap) {
+  ArenaChunk *c = xcalloc(1, sizeof *c + cap);
+  c->cap = cap;
+  return c;
 }
 
 void arena_destroy(Arena *a) {
@@ -56,35 +62,36 @@ void arena_destroy(Arena *a) {
     free(c);
     c = next;
   }
-  a->head = NULL;
-  a->total = 0;
+  arena_init(a);
 }
 
-void *arena_alloc(Arena *a, size_t size) {
-  size = (size + 15) & ~(size_t)15;
+/* The current chunk is full: start a new one, twice the size of the last
+ * up to ARENA_MAX_CHUNK.  A request bigger than that gets a chunk of its
+ * own behind the current one, which stays in use. */
+void *arena_alloc_slow(Arena *a, size_t size) {
   ArenaChunk *c = a->head;
-  if (!c || c->cap - c->used < size) {
-    size_t cap = c ? c->cap * 2 : ARENA_MIN_CHUNK;
-    if (cap > ARENA_MAX_CHUNK) cap = ARENA_MAX_CHUNK;
-    if (cap < size) cap = size;
-    ArenaChunk *n = xmalloc(sizeof *n + cap);
-    n->used = 0;
-    n->cap = cap;
-    if (c && cap == size && c->cap - c->used > size / 4) {
-      /* A big one-off: keep allocating from the current chunk. */
-      n->next = c->next;
-      c->next = n;
+  size_t cap = c ? c->cap * 2 : ARENA_MIN_CHUNK;
+  if (cap > ARENA_MAX_CHUNK) cap = ARENA_MAX_CHUNK;
+  /* Chunks start zeroed and the arena never reuses memory, so no
+   * allocation needs a memset of its own. */
+  if (size > cap) {
+    ArenaChunk *big = chunk_new(size);
+    if (c) {
+      big->next = c->next;
+      c->next = big;
     } else {
-      n->next = c;
-      a->head = n;
+      a->head = big;
     }
-    c = n;
+    a->total += size;
+    return big->data;
   }
-  void *p = c->data + c->used;
-  c->used += size;
+  ArenaChunk *n = chunk_new(cap);
+  n->next = c;
+  a->head = n;
+  a->next = n->data + size;
+  a->limit = n->data + cap;
   a->total += size;
-  memset(p, 0, size);
-  return p;
+  return n->data;
 }
 
 char *arena_strndup(Arena *a, const char *s, size_t n) {

@@ -22,18 +22,12 @@ void sb_clear(StrBuf *sb) {
   if (sb->data) sb->data[0] = 0;
 }
 
-static void sb_reserve(StrBuf *sb, size_t extra) {
+void sb_reserve(StrBuf *sb, size_t extra) {
   if (sb->len + extra + 1 <= sb->cap) return;
   size_t cap = sb->cap ? sb->cap * 2 : 64;
   while (cap < sb->len + extra + 1) cap *= 2;
   sb->data = xrealloc(sb->data, cap);
   sb->cap = cap;
-}
-
-void sb_putc(StrBuf *sb, char c) {
-  sb_reserve(sb, 1);
-  sb->data[sb->len++] = c;
-  sb->data[sb->len] = 0;
 }
 
 void sb_append(StrBuf *sb, const char *s, size_t n) {
@@ -44,6 +38,14 @@ void sb_append(StrBuf *sb, const char *s, size_t n) {
 }
 
 void sb_puts(StrBuf *sb, const char *s) { sb_append(sb, s, strlen(s)); }
+
+void sb_cat(StrBuf *sb, ...) {
+  va_list ap;
+  va_start(ap, sb);
+  for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *))
+    sb_puts(sb, s);
+  va_end(ap);
+}
 
 void sb_vprintf(StrBuf *sb, const char *fmt, va_list ap) {
   va_list ap2;

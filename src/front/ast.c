@@ -63,11 +63,13 @@ void ast_walk_expr(Expr *e, AstExprFn fn, void *ctx) {
   fn(e, ctx);
   ast_walk_expr(e->l, fn, ctx);
   ast_walk_expr(e->r, fn, ctx);
-  ast_walk_expr(e->cond, fn, ctx);
-  ast_walk_expr(e->base, fn, ctx);
-  for (size_t i = 0; i < e->args.len; i++) ast_walk_expr(e->args.items[i], fn, ctx);
-  for (size_t i = 0; i < e->comps.len; i++)
-    ast_walk_expr(((TargetComp *)e->comps.items[i])->index, fn, ctx);
+  ast_walk_expr(e->base, fn, ctx); /* or cond: the same field */
+  if (ast_has_chain(e->kind)) {
+    for (size_t i = 0; i < e->comps.len; i++)
+      ast_walk_expr(((TargetComp *)e->comps.items[i])->index, fn, ctx);
+  } else {
+    for (size_t i = 0; i < e->args.len; i++) ast_walk_expr(e->args.items[i], fn, ctx);
+  }
 }
 
 void ast_walk_stmt(Stmt *s, AstExprFn fn, void *ctx) {

@@ -67,26 +67,39 @@ typedef struct TargetComp {
 
 struct Expr {
   ExprKind kind;
-  SrcLoc loc;         /* the token that names the node */
   Op op;              /* E_UNARY, E_CREMENT, E_BINARY, E_ASSIGN */
+  StatOp stat;        /* E_STAT, E_HIST */
+  uint8_t pretty;     /* E_TARGET/E_CAST/E_VARREF/E_AUTOCAST: 0, or 1/2 for
+                         a '$'/'$$' suffix */
   bool post;          /* E_CREMENT: postfix */
   bool paren;         /* written in parentheses (for rules that need it) */
   bool addr_of;       /* E_TARGET/E_CAST/E_VARREF/E_AUTOCAST: '&' before */
-  int pretty;         /* the same: 0, or 1/2 for a '$'/'$$' suffix */
-  StatOp stat;        /* E_STAT, E_HIST */
-  Expr *l, *r, *cond; /* operands; cond only for E_TERNARY */
-  Expr *base;         /* E_INDEX, E_IN: the array (or histogram) */
-  Vec args;           /* E_CALL arguments, E_INDEX/E_IN indices,
-                         E_HIST parameters */
-  Vec comps;          /* TargetComp*: E_TARGET, E_CAST, E_VARREF, E_AUTOCAST */
-  const char *name;   /* E_VAR, E_CALL, E_TARGET ("$x", "$$parms") */
-  const char *text;   /* E_NUM spelling */
-  const char *str;    /* E_STR bytes, E_CAST type, E_VARREF name, E_PERF
-                         name, E_EMBEDDED code */
   uint32_t len;       /* bytes in str */
+  SrcLoc loc;         /* the token that names the node */
+  Expr *l, *r;        /* operands */
+  union {
+    Expr *cond;       /* E_TERNARY: the condition */
+    Expr *base;       /* E_INDEX, E_IN: the array (or histogram) */
+  };
+  union {
+    Vec args;         /* E_CALL, E_ATFUNC arguments; E_INDEX/E_IN indices;
+                         E_HIST parameters; E_STAT extra (variance shift) */
+    Vec comps;        /* TargetComp*: when ast_has_chain(kind) */
+  };
+  union {
+    const char *name; /* E_VAR, E_CALL, E_ATFUNC, E_TARGET ("$x", "$$parms") */
+    const char *text; /* E_NUM spelling */
+  };
+  const char *str;    /* E_STR bytes, E_CAST type, E_VARREF name, E_PERF and
+                         E_CONST name, E_EMBEDDED code */
   const char *module; /* E_CAST/E_VARREF module, or NULL */
   int64_t num;        /* E_NUM value (64-bit, wrapped) */
 };
+
+/* Does this kind carry a target chain (comps) rather than args? */
+static inline bool ast_has_chain(ExprKind k) {
+  return k == E_TARGET || k == E_CAST || k == E_VARREF || k == E_AUTOCAST;
+}
 
 typedef enum StmtKind {
   S_BLOCK,    /* { stmts } */

@@ -46,13 +46,45 @@ const char *op_spelling(Op op) {
 const char *keyword_spelling(Keyword kw) { return keywords[kw]; }
 
 static Keyword keyword_lookup(const char *s, size_t n) {
-  if (n < 2 || n > 8 || s[0] < 'b' || s[0] > 'w') return KW_NONE;
-  for (size_t k = 1; k < sizeof keywords / sizeof *keywords; k++)
-    if (keywords[k][0] == s[0] && strlen(keywords[k]) == n &&
-        memcmp(keywords[k], s, n) == 0)
-      return (Keyword)k;
+  /* Candidates by first letter: most identifiers fail the first test. */
+  static const Keyword by_letter[26][3] = {
+      ['b' - 'a'] = {KW_BREAK}, ['c' - 'a'] = {KW_CONTINUE, KW_CATCH},
+      ['d' - 'a'] = {KW_DELETE}, ['e' - 'a'] = {KW_ELSE},
+      ['f' - 'a'] = {KW_FUNCTION, KW_FOR, KW_FOREACH},
+      ['g' - 'a'] = {KW_GLOBAL}, ['i' - 'a'] = {KW_IF, KW_IN},
+      ['l' - 'a'] = {KW_LIMIT}, ['n' - 'a'] = {KW_NEXT},
+      ['p' - 'a'] = {KW_PROBE, KW_PRIVATE}, ['r' - 'a'] = {KW_RETURN},
+      ['t' - 'a'] = {KW_TRY}, ['w' - 'a'] = {KW_WHILE},
+  };
+  if (n < 2 || n > 8 || s[0] < 'a' || s[0] > 'z') return KW_NONE;
+  const Keyword *cand = by_letter[s[0] - 'a'];
+  for (int i = 0; i < 3 && cand[i]; i++) {
+    const char *k = keywords[cand[i]];
+    if (strncmp(k, s, n) == 0 && k[n] == 0) return cand[i];
+  }
   return KW_NONE;
 }
+
+/* Character classes, one table lookup per byte. */
+enum { CC_IDSTART = 1, CC_DIGIT = 2, CC_SPACE = 4 };
+
+static const unsigned char char_class[256] = {
+    [' '] = CC_SPACE, ['\t'] = CC_SPACE, ['\r'] = CC_SPACE, ['\f'] = CC_SPACE,
+    ['\v'] = CC_SPACE,
+    ['0'] = CC_DIGIT, ['1'] = CC_DIGIT, ['2'] = CC_DIGIT, ['3'] = CC_DIGIT,
+    ['4'] = CC_DIGIT, ['5'] = CC_DIGIT, ['6'] = CC_DIGIT, ['7'] = CC_DIGIT,
+    ['8'] = CC_DIGIT, ['9'] = CC_DIGIT,
+    ['_'] = CC_IDSTART, ['$'] = CC_IDSTART,
+#define L(c) [c] = CC_IDSTART, [c - 'a' + 'A'] = CC_IDSTART
+    L('a'), L('b'), L('c'), L('d'), L('e'), L('f'), L('g'), L('h'), L('i'),
+    L('j'), L('k'), L('l'), L('m'), L('n'), L('o'), L('p'), L('q'), L('r'),
+    L('s'), L('t'), L('u'), L('v'), L('w'), L('x'), L('y'), L('z'),
+#undef L
+};
+
+static bool is_ident_start(char c) { return char_class[(unsigned char)c] & CC_IDSTART; }
+static bool is_ident_char(char c) { return char_class[(unsigned char)c] & (CC_IDSTART | CC_DIGIT); }
+static bool is_digit(char c) { return char_class[(unsigned char)c] & CC_DIGIT; }
 
 void lexer_init(Lexer *lx, const SourceFile *file, Arena *arena, Diag *diag) {
   lx->file = file;
@@ -101,7 +133,7 @@ static bool skip_space(Lexer *lx, bool *space) {
     if (c == '\n') {
       lx->p++;
       newline(lx, lx->p);
-    } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+    } else if (char_class[(unsigned char)c] & CC_SPACE) {
       lx->p++;
     } else if (c == '#' || (c == '/' && lx->p + 1 < lx->end && lx->p[1] == '/')) {
       while (lx->p < lx->end && *lx->p != '\n') lx->p++;
@@ -129,16 +161,6 @@ static bool skip_space(Lexer *lx, bool *space) {
   return true;
 }
 
-static bool is_ident_start(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-         c == '$';
-}
-
-static bool is_ident_char(char c) {
-  return is_ident_start(c) || (c >= '0' && c <= '9');
-}
-
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 static int digit_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -188,6 +210,16 @@ static Token *lex_number(Lexer *lx, bool space) {
 static Token *lex_string(Lexer *lx, bool space) {
   SrcLoc loc = loc_at(lx, lx->p);
   lx->p++;
+  /* Most strings have no escapes: take them straight from the text. */
+  const char *q = lx->p;
+  while (q < lx->end && *q != '"' && *q != '\\' && *q != '\n') q++;
+  if (q < lx->end && *q == '"') {
+    Token *t = tok_new(lx, TK_STRING, loc, space);
+    t->len = (uint32_t)(q - lx->p);
+    t->text = arena_strndup(lx->arena, lx->p, t->len);
+    lx->p = q + 1;
+    return t;
+  }
   StrBuf sb;
   sb_init(&sb);
   for (;;) {

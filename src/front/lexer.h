@@ -53,13 +53,13 @@ typedef enum Keyword {
 } Keyword;
 
 typedef struct Token {
-  TokKind kind;
-  Op op;             /* TK_OP: which operator */
-  Keyword kw;        /* TK_KEYWORD: which keyword */
+  uint8_t kind;      /* TokKind */
+  uint8_t op;        /* TK_OP: which operator (Op) */
+  uint8_t kw;        /* TK_KEYWORD: which keyword (Keyword) */
+  bool space_before; /* whitespace or a comment precedes the token */
+  uint32_t len;      /* bytes in text */
   const char *text;  /* spelling; decoded bytes for TK_STRING; code for
                         TK_EMBEDDED; the word after '@' for TK_AT */
-  uint32_t len;      /* bytes in text */
-  bool space_before; /* whitespace or a comment precedes the token */
   int64_t num;       /* TK_NUMBER value; TK_ARG argument number */
   SrcLoc loc;        /* where the token starts */
 } Token;

@@ -18,7 +18,8 @@ typedef struct Parser {
   Arena *arena;
   Diag *diag;
   const SourceFile *file;
-  Token *look[LOOKAHEAD]; /* tokens read ahead */
+  Token *look[LOOKAHEAD]; /* tokens read ahead, a ring from look[head] */
+  int head;
   int nlook;
   int depth;              /* current nesting */
   bool allow_embedded;
@@ -28,15 +29,18 @@ typedef struct Parser {
 /* ---- Tokens ---- */
 
 static Token *peek_n(Parser *P, int n) {
-  while (P->nlook <= n) P->look[P->nlook++] = pp_next(P->pp);
-  return P->look[n];
+  while (P->nlook <= n) {
+    P->look[(P->head + P->nlook) % LOOKAHEAD] = pp_next(P->pp);
+    P->nlook++;
+  }
+  return P->look[(P->head + n) % LOOKAHEAD];
 }
 
 static Token *peek(Parser *P) { return peek_n(P, 0); }
 
 static Token *next(Parser *P) {
   Token *t = peek(P);
-  memmove(P->look, P->look + 1, (size_t)(P->nlook - 1) * sizeof *P->look);
+  P->head = (P->head + 1) % LOOKAHEAD;
   P->nlook--;
   return t;
 }
@@ -355,6 +359,7 @@ static Expr *parse_at(Parser *P) {
 
 /* The print family are functions only: their names are not variables. */
 static bool is_print_function(const char *name) {
+  if (name[0] != 'p' && name[0] != 's') return false;
   static const char *const names[] = {"print", "println", "printf", "printd",
                                       "printdln", "sprint", "sprintln",
                                       "sprintf", "sprintd", "sprintdln"};

@@ -336,7 +336,10 @@ typedef struct CondParser {
   PP *pp;
   Token *tok; /* current token */
   bool failed;
+  int depth;  /* nested parentheses and '!' */
 } CondParser;
+
+enum { COND_MAX_DEPTH = 100 };
 
 static void cond_advance(CondParser *c) { c->tok = expand_next(c->pp); }
 
@@ -459,9 +462,23 @@ static bool cond_comparison(CondParser *c) {
 }
 
 static bool cond_or(CondParser *c);
+static bool cond_atom_inner(CondParser *c);
 
 /* atom -> '(' or ')' | '!' atom | comparison */
 static bool cond_atom(CondParser *c) {
+  bool nested = is_op(c->tok, OP_LPAREN) || is_op(c->tok, OP_NOT);
+  if (nested && ++c->depth > COND_MAX_DEPTH) {
+    if (!c->failed)
+      pp_error(c->pp, c->tok, "preprocessor condition nested too deeply (more than %s levels)", "100");
+    c->failed = true;
+    return false;
+  }
+  bool v = cond_atom_inner(c);
+  if (nested) c->depth--;
+  return v;
+}
+
+static bool cond_atom_inner(CondParser *c) {
   if (is_op(c->tok, OP_LPAREN)) {
     cond_advance(c);
     bool v = cond_or(c);
@@ -534,7 +551,7 @@ static void cond_pop(PP *pp) {
 
 /* conditional -> '%(' cond '%?' tokens [ '%:' tokens ] '%)' */
 static void begin_conditional(PP *pp, Token *at) {
-  CondParser c = {pp, NULL, false};
+  CondParser c = {pp, NULL, false, 0};
   cond_advance(&c);
   bool v = cond_or(&c);
   if (!c.failed && !is_op(c.tok, OP_PP_THEN)) cond_fail(&c, "'%?'");

@@ -9,23 +9,29 @@ static void put_indent(StrBuf *out, int indent) {
 
 void printer_string_literal(StrBuf *out, const char *s, size_t len) {
   sb_putc(out, '"');
+  size_t run = 0; /* start of the current run of plain bytes */
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)s[i];
+    const char *esc = NULL;
     switch (c) {
-    case '"': sb_puts(out, "\\\""); break;
-    case '\\': sb_puts(out, "\\\\"); break;
-    case '\n': sb_puts(out, "\\n"); break;
-    case '\t': sb_puts(out, "\\t"); break;
-    case '\r': sb_puts(out, "\\r"); break;
-    case '\a': sb_puts(out, "\\a"); break;
-    case '\b': sb_puts(out, "\\b"); break;
-    case '\f': sb_puts(out, "\\f"); break;
-    case '\v': sb_puts(out, "\\v"); break;
+    case '"': esc = "\\\""; break;
+    case '\\': esc = "\\\\"; break;
+    case '\n': esc = "\\n"; break;
+    case '\t': esc = "\\t"; break;
+    case '\r': esc = "\\r"; break;
+    case '\a': esc = "\\a"; break;
+    case '\b': esc = "\\b"; break;
+    case '\f': esc = "\\f"; break;
+    case '\v': esc = "\\v"; break;
     default:
-      if (c < 0x20 || c == 0x7f) sb_printf(out, "\\%03o", c);
-      else sb_putc(out, (char)c);
+      if (c >= 0x20 && c != 0x7f) continue;
     }
+    sb_append(out, s + run, i - run);
+    run = i + 1;
+    if (esc) sb_puts(out, esc);
+    else sb_printf(out, "\\%03o", c);
   }
+  sb_append(out, s + run, len - run);
   sb_putc(out, '"');
 }
 
@@ -46,7 +52,7 @@ static void print_chain(StrBuf *out, const Expr *e) {
       print_expr_prec(out, c->index, PREC_ASSIGN);
       sb_putc(out, ']');
     } else {
-      sb_printf(out, "->%s", c->name);
+      sb_cat(out, "->", c->name, NULL);
     }
   }
   if (e->pretty) sb_puts(out, e->pretty == 1 ? "$" : "$$");
@@ -82,7 +88,7 @@ static void print_expr_inner(StrBuf *out, const Expr *e) {
     sb_putc(out, ']');
     break;
   case E_CALL:
-    sb_printf(out, "%s(", e->name);
+    sb_cat(out, e->name, "(", NULL);
     print_list(out, &e->args);
     sb_putc(out, ')');
     break;
@@ -111,7 +117,7 @@ static void print_expr_inner(StrBuf *out, const Expr *e) {
                      ast_binop_prec(l->op) == PREC_CMP &&
                      (ast_is_regex_op(e->op) || ast_is_regex_op(l->op));
     print_expr_prec(out, l, regex_mix ? p + 1 : p);
-    sb_printf(out, " %s ", op_spelling(e->op));
+    sb_cat(out, " ", op_spelling(e->op), " ", NULL);
     print_expr_prec(out, e->r, p + 1);
     break;
   }
@@ -124,7 +130,7 @@ static void print_expr_inner(StrBuf *out, const Expr *e) {
     break;
   case E_ASSIGN:
     print_expr_prec(out, e->l, PREC_TERNARY);
-    sb_printf(out, " %s ", op_spelling(e->op));
+    sb_cat(out, " ", op_spelling(e->op), " ", NULL);
     print_expr_prec(out, e->r, PREC_ASSIGN);
     break;
   case E_IN: {
@@ -141,7 +147,7 @@ static void print_expr_inner(StrBuf *out, const Expr *e) {
     break;
   }
   case E_STAT:
-    sb_printf(out, "@%s(", stat_op_name(e->stat));
+    sb_cat(out, "@", stat_op_name(e->stat), "(", NULL);
     print_expr_prec(out, e->l, PREC_ASSIGN);
     for (size_t i = 0; i < e->args.len; i++) {
       sb_puts(out, ", ");
@@ -150,12 +156,12 @@ static void print_expr_inner(StrBuf *out, const Expr *e) {
     sb_putc(out, ')');
     break;
   case E_ATFUNC:
-    sb_printf(out, "@%s(", e->name);
+    sb_cat(out, "@", e->name, "(", NULL);
     print_list(out, &e->args);
     sb_putc(out, ')');
     break;
   case E_HIST:
-    sb_printf(out, "@%s(", stat_op_name(e->stat));
+    sb_cat(out, "@", stat_op_name(e->stat), "(", NULL);
     print_expr_prec(out, e->l, PREC_ASSIGN);
     for (size_t i = 0; i < e->args.len; i++) {
       sb_puts(out, ", ");
