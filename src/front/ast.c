@@ -100,3 +100,49 @@ void ast_walk_item(Item *it, AstExprFn fn, void *ctx) {
 }
 
 bool ast_is_regex_op(Op op) { return op == OP_MATCH || op == OP_NMATCH; }
+
+static void clone_vec_expr(Arena *a, Vec *v) {
+  Vec out = {0};
+  for (size_t i = 0; i < v->len; i++) vec_push(&out, a, ast_clone_expr(a, v->items[i]));
+  *v = out;
+}
+
+Expr *ast_clone_expr(Arena *a, const Expr *e) {
+  if (!e) return NULL;
+  Expr *c = arena_alloc(a, sizeof *c);
+  *c = *e;
+  c->l = ast_clone_expr(a, e->l);
+  c->r = ast_clone_expr(a, e->r);
+  c->base = ast_clone_expr(a, e->base);
+  if (ast_has_chain(e->kind)) {
+    Vec out = {0};
+    for (size_t i = 0; i < e->comps.len; i++) {
+      TargetComp *tc = arena_alloc(a, sizeof *tc);
+      *tc = *(TargetComp *)e->comps.items[i];
+      tc->index = ast_clone_expr(a, tc->index);
+      vec_push(&out, a, tc);
+    }
+    c->comps = out;
+  } else {
+    clone_vec_expr(a, &c->args);
+  }
+  return c;
+}
+
+Stmt *ast_clone_stmt(Arena *a, const Stmt *s) {
+  if (!s) return NULL;
+  Stmt *c = arena_alloc(a, sizeof *c);
+  *c = *s;
+  Vec stmts = {0};
+  for (size_t i = 0; i < s->stmts.len; i++) vec_push(&stmts, a, ast_clone_stmt(a, s->stmts.items[i]));
+  c->stmts = stmts;
+  c->e = ast_clone_expr(a, s->e);
+  c->cond = ast_clone_expr(a, s->cond);
+  c->init = ast_clone_expr(a, s->init);
+  c->step = ast_clone_expr(a, s->step);
+  clone_vec_expr(a, &c->keys);
+  c->array = ast_clone_expr(a, s->array);
+  c->body = ast_clone_stmt(a, s->body);
+  c->els = ast_clone_stmt(a, s->els);
+  return c;
+}

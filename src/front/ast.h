@@ -63,6 +63,7 @@ typedef struct TargetComp {
   const char *name;  /* member name */
   Expr *index;       /* index expression */
   SrcLoc loc;        /* the '->' or '[' */
+  int btf_id;        /* pass 2: the BTF type after this step, or 0 */
 } TargetComp;
 
 struct Expr {
@@ -94,6 +95,11 @@ struct Expr {
                          E_CONST name, E_EMBEDDED code */
   const char *module; /* E_CAST/E_VARREF module, or NULL */
   int64_t num;        /* E_NUM value (64-bit, wrapped) */
+  /* Filled in by pass 2: */
+  int vtype;          /* VType of the value */
+  void *ref;          /* Symbol* (E_VAR, E_INDEX/E_IN base), Function*
+                         (E_CALL), TargetVar* (E_TARGET) */
+  int btf_id;         /* E_TARGET/E_CAST/E_VARREF base type, or 0 */
 };
 
 /* Does this kind carry a target chain (comps) rather than args? */
@@ -231,6 +237,10 @@ typedef void (*AstExprFn)(Expr *e, void *ctx);
 void ast_walk_expr(Expr *e, AstExprFn fn, void *ctx);
 void ast_walk_stmt(Stmt *s, AstExprFn fn, void *ctx);
 void ast_walk_item(Item *it, AstExprFn fn, void *ctx);
+
+/* Deep copies, so that one body can be elaborated in several contexts. */
+Expr *ast_clone_expr(Arena *a, const Expr *e);
+Stmt *ast_clone_stmt(Arena *a, const Stmt *s);
 
 Expr *ast_expr(Arena *a, ExprKind kind, SrcLoc loc);
 Stmt *ast_stmt(Arena *a, StmtKind kind, SrcLoc loc);

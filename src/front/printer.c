@@ -380,6 +380,8 @@ static void print_stmt(StrBuf *out, const Stmt *s, int indent) {
   }
 }
 
+void printer_stmt(StrBuf *out, const Stmt *s, int indent) { print_stmt(out, s, indent); }
+
 void printer_probe_point(StrBuf *out, const ProbePoint *pp) {
   for (size_t i = 0; i < pp->comps.len; i++) {
     const ProbeComp *c = pp->comps.items[i];

@@ -13,6 +13,8 @@
 
 void printer_file(StrBuf *out, const File *f);
 void printer_expr(StrBuf *out, const Expr *e);
+/* A statement at an indentation level (a block as { ... }). */
+void printer_stmt(StrBuf *out, const Stmt *s, int indent);
 void printer_probe_point(StrBuf *out, const ProbePoint *pp);
 void printer_string_literal(StrBuf *out, const char *s, size_t len);
 

@@ -2,7 +2,11 @@
  * stops after the one -p names:
  *
  *   pass 1  parse the script (and, as needed, the tapset library)  src/front
- *   pass 2+ elaborate, translate, build, run                        (to come)
+ *   pass 2  elaborate against the target kernel                     src/sema
+ *   pass 3+ translate, build, run                                   (to come)
+ *
+ * -l/-L list probe points (pass 2 over a one-line probe), and the --dump
+ * options list what the tapset library and the target offer.
  *
  * Each pass reports failure in stap's words ("Pass 1: parse failed.  [man
  * error::pass1]") and the exit status is 1 on any error. */
@@ -21,6 +25,7 @@
 #include "ctap_config.h"
 #include "front/front.h"
 #include "front/printer.h"
+#include "sema/sema.h"
 #include "stap/options.h"
 #include "target/target.h"
 
@@ -68,6 +73,28 @@ static const char *default_tapset_dir(void) {
   struct stat st;
   if (stat(CTAP_TAPSET_DIR, &st) == 0 && S_ISDIR(st.st_mode)) return CTAP_TAPSET_DIR;
   return CTAP_SOURCE_TAPSET_DIR;
+}
+
+/* -l / -L PATTERN: the probe points the pattern expands to, one a line,
+ * with their variables for -L. */
+static int list_probes(Front *front, Target *target, const StapOptions *opt,
+                       const SemaOptions *sopt, Diag *diag) {
+  Vec *probes = sema_list(front, target, opt->list_pattern, sopt);
+  if (diag->errors) return 1;
+  StrBuf out;
+  sb_init(&out);
+  const char *last = NULL;
+  for (size_t i = 0; i < probes->len; i++) {
+    const Probe *p = probes->items[i];
+    if (!opt->list_vars && last && strcmp(last, p->point) == 0) continue;
+    last = p->point;
+    sb_puts(&out, p->point);
+    if (opt->list_vars) sema_probe_vars(&out, p);
+    sb_putc(&out, '\n');
+  }
+  fwrite(out.data ? out.data : "", 1, out.len, stdout);
+  sb_free(&out);
+  return 0;
 }
 
 static void pass1_failed(void) {
@@ -133,7 +160,7 @@ int main(int argc, char **argv) {
       goto out;
     }
     vec_push(&user_files, &arena, front_parse(&front, src, false, opt.guru));
-  } else {
+  } else if (opt.script_texts.len) {
     SourceFile *src = source_from_string(opt.script_texts.items[0],
                                          strlen(opt.script_texts.items[0]), "<input>");
     vec_push(&user_files, &arena, front_parse(&front, src, false, opt.guru));
@@ -168,7 +195,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "Pass 1: parsed user script and %d library scripts ", front.library_parsed);
     report_usage(stderr, &start);
   }
-  if (opt.last_pass == 1) {
+  if (opt.last_pass == 1 && !opt.list_pattern) {
     StrBuf out;
     sb_init(&out);
     for (size_t i = 0; i < user_files.len; i++) {
@@ -180,8 +207,52 @@ int main(int argc, char **argv) {
     sb_free(&out);
     goto out;
   }
-  fputs("ERROR: pass 2 (elaboration) is not implemented in this version; "
-        "use -p1\n", stderr);
+
+  /* Pass 2. */
+  Target target;
+  target_init(&target, &arena, &kernel, opt.kernel_btf);
+  target.kconfig = &kconfig;
+  SemaOptions sopt = {.guru = opt.guru, .unoptimized = opt.unoptimized,
+                      .listing = opt.list_vars};
+  if (opt.list_pattern) {
+    rc = list_probes(&front, &target, &opt, &sopt, &diag);
+    target_free(&target);
+    goto out;
+  }
+  Usage pass2;
+  usage_now(&pass2);
+  Program *prog = sema_elaborate(&front, user_files.len, &target, &sopt);
+  if (opt.warnings_as_errors && diag.warnings && !diag.errors) {
+    fprintf(stderr, "ERROR: %d warning%s, and -W makes warnings errors\n", diag.warnings,
+            diag.warnings == 1 ? "" : "s");
+    diag.errors = diag.warnings;
+  }
+  if (diag.errors) {
+    fprintf(stderr, "Pass 2: analysis failed.  [man error::pass2]\n");
+    target_free(&target);
+    rc = 1;
+    goto out;
+  }
+  if (opt.verbose) {
+    fprintf(stderr, "Pass 2: analyzed script: %zu probe%s, %zu function%s, %zu embed%s, %zu global%s ",
+            prog->probes.len, prog->probes.len == 1 ? "" : "s", prog->functions.len,
+            prog->functions.len == 1 ? "" : "s", prog->embedded.len,
+            prog->embedded.len == 1 ? "" : "s", prog->globals.len,
+            prog->globals.len == 1 ? "" : "s");
+    report_usage(stderr, &pass2);
+  }
+  if (opt.last_pass == 2) {
+    StrBuf out;
+    sb_init(&out);
+    sema_dump(&out, prog);
+    fwrite(out.data ? out.data : "", 1, out.len, stdout);
+    sb_free(&out);
+    target_free(&target);
+    goto out;
+  }
+  target_free(&target);
+  fputs("ERROR: pass 3 (translation) is not implemented in this version; "
+        "use -p1 or -p2\n", stderr);
   rc = 1;
 
 out:

@@ -42,6 +42,13 @@ bool target_kernel_resolve(TargetKernel *k, Arena *a, const char *r_opt,
     k->build_dir = arena_printf(a, "/lib/modules/%s/build", r_opt);
   }
   k->is_running = strcmp(k->release, u.release) == 0;
+  /* A build tree at ROOT/lib/modules/R/build belongs to the system (or
+   * unpacked packages) at ROOT, whose /boot holds the image. */
+  const char *tail = arena_printf(a, "/lib/modules/%s/build", k->release);
+  size_t n = strlen(k->build_dir), m = strlen(tail);
+  k->root = n >= m && strcmp(k->build_dir + n - m, tail) == 0
+                ? arena_strndup(a, k->build_dir, n - m)
+                : "";
   k->version = arena_strndup(a, k->release, strcspn(k->release, "-"));
   k->arch = arena_strdup(a, arch_opt ? arch_opt : u.machine);
   return true;

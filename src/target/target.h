@@ -1,7 +1,14 @@
-/* target: what pass 1 needs to know about the kernel being instrumented:
- * its release, build tree and architecture (from uname or -r/-a), and its
- * .config for CONFIG_* preprocessor conditions.  Later passes extend this
- * interface with symbols, tracepoints, syscalls and types (DESIGN.md). */
+/* target: everything pass 2 asks about the kernel being instrumented, in
+ * one interface: its identity (release, arch, build tree), its .config,
+ * its function symbols, tracepoints and syscalls with their arguments, and
+ * its types (BTF through libbpf).
+ *
+ * Sources, each read on first use: for the running kernel
+ * /sys/kernel/btf/vmlinux, /proc/kallsyms, tracefs and /proc/config.gz; for
+ * another kernel (-r) its build tree (.config, vmlinux, System.map,
+ * include/linux/syscalls.h) and its image (/boot/vmlinuz-R, whose .BTF is
+ * recovered from the compressed payload); --kernel-btf FILE overrides the
+ * BTF source. */
 #ifndef CTAP_TARGET_TARGET_H
 #define CTAP_TARGET_TARGET_H
 
@@ -9,11 +16,15 @@
 
 #include "common/arena.h"
 #include "common/hashmap.h"
+#include "common/vec.h"
+
+struct btf;
 
 typedef struct TargetKernel {
   const char *release;   /* "6.1.0-28-amd64" */
   const char *version;   /* "6.1.0": the release up to its first '-' */
   const char *build_dir; /* its build tree (may not exist) */
+  const char *root;      /* the filesystem it is installed in ("" for /) */
   const char *arch;      /* "x86_64" */
   bool is_running;       /* the release of the running kernel */
 } TargetKernel;
@@ -36,5 +47,70 @@ void kconfig_init(KConfig *c, const TargetKernel *k, Arena *a);
 /* CONFIG_NAME's value, or NULL if unset or if no .config was found. */
 const char *kconfig_get(void *kconfig, const char *name);
 void kconfig_free(KConfig *c);
+
+/* A context variable of a probe point: a function parameter, a
+ * tracepoint field, a syscall argument. */
+typedef struct TargetVar {
+  const char *name;  /* without '$' */
+  const char *ctype; /* C spelling: "unsigned int", "char *" */
+  int btf_id;        /* its BTF type, or 0 if unknown */
+} TargetVar;
+
+typedef struct TargetEvent {
+  const char *system; /* "sched" */
+  const char *event;  /* "sched_switch" */
+  Vec vars;           /* TargetVar*: the event's own fields */
+  bool vars_loaded;
+} TargetEvent;
+
+typedef struct TargetSyscall {
+  const char *name; /* "read" */
+  Vec args;         /* TargetVar*: use target_syscall_args() */
+  bool args_loaded; /* tracefs formats are read on first use */
+} TargetSyscall;
+
+typedef struct Target {
+  Arena *arena;
+  const TargetKernel *kernel;
+  const char *btf_file;     /* --kernel-btf, or NULL */
+  struct btf *btf;          /* loaded on first use */
+  bool btf_tried;
+  const char *btf_error;    /* why there is no BTF */
+  const char *btf_source;   /* where it came from */
+  HashMap funcs;            /* kernel text symbols: name -> name */
+  Vec func_names;           /* the same, sorted */
+  bool funcs_loaded;
+  const char *funcs_error;
+  HashMap events;           /* "system:event" -> TargetEvent* */
+  Vec event_list;           /* TargetEvent*, sorted */
+  bool events_loaded;
+  HashMap syscalls;         /* name -> TargetSyscall* */
+  Vec syscall_list;         /* TargetSyscall*, sorted by name */
+  bool syscalls_loaded;
+  const char *tracefs;      /* tracefs mount, or NULL */
+  KConfig *kconfig;         /* the kernel's .config (CONFIG_HZ, ...) */
+} Target;
+
+void target_init(Target *t, Arena *a, const TargetKernel *k, const char *btf_file);
+void target_free(Target *t);
+
+/* The kernel's BTF, or NULL with the reason in *err. */
+struct btf *target_btf(Target *t, const char **err);
+/* The C spelling of a BTF type ("struct file *"). */
+const char *target_type_name(Target *t, int btf_id);
+
+bool target_function_exists(Target *t, const char *name);
+/* Names of kernel functions matching a glob, sorted, into out. */
+void target_functions_matching(Target *t, const char *glob, Vec *out);
+/* A function's parameters from BTF (false if BTF lacks the function). */
+bool target_function_params(Target *t, const char *name, Vec *params, int *ret_id);
+
+void target_events_matching(Target *t, const char *system_glob,
+                            const char *event_glob, Vec *out);
+/* The fields of an event (loaded on first use). */
+const Vec *target_event_vars(Target *t, TargetEvent *ev);
+
+void target_syscalls_matching(Target *t, const char *glob, Vec *out);
+const Vec *target_syscall_args(Target *t, TargetSyscall *sc);
 
 #endif

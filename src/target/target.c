@@ -1,0 +1,475 @@
+/* target: the Target object (see target.h): BTF, function symbols,
+ * tracepoints and syscalls, each loaded on first use. */
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/btf.h>
+
+#include "common/strbuf.h"
+#include "target/kimage.h"
+#include "target/target.h"
+
+void target_init(Target *t, Arena *a, const TargetKernel *k, const char *btf_file) {
+  memset(t, 0, sizeof *t);
+  t->arena = a;
+  t->kernel = k;
+  t->btf_file = btf_file;
+}
+
+void target_free(Target *t) {
+  if (t->btf) btf__free(t->btf);
+  hashmap_free(&t->funcs);
+  hashmap_free(&t->events);
+  hashmap_free(&t->syscalls);
+}
+
+static bool file_exists(const char *p) {
+  struct stat st;
+  return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* ---- BTF ---- */
+
+/* Load BTF from a file that is raw BTF, an ELF with .BTF, or a
+ * compressed kernel image. */
+static struct btf *load_btf_file(Target *t, const char *path) {
+  struct btf *b = btf__parse(path, NULL); /* raw or ELF */
+  if (b) return b;
+  void *data = NULL;
+  size_t size = 0;
+  char *err = NULL;
+  if (kimage_read_btf(path, &data, &size, &err) == 0) {
+    b = btf__new(data, (unsigned)size);
+    free(data);
+    if (b) return b;
+    t->btf_error = arena_printf(t->arena, "%s: the .BTF section is not valid BTF", path);
+    return NULL;
+  }
+  t->btf_error = arena_strdup(t->arena, err ? err : path);
+  free(err);
+  return NULL;
+}
+
+struct btf *target_btf(Target *t, const char **err) {
+  if (!t->btf_tried) {
+    t->btf_tried = true;
+    const TargetKernel *k = t->kernel;
+    const char *candidates[4];
+    int n = 0;
+    if (t->btf_file) {
+      candidates[n++] = t->btf_file;
+    } else {
+      if (k->is_running && !k->root[0]) candidates[n++] = "/sys/kernel/btf/vmlinux";
+      candidates[n++] = arena_printf(t->arena, "%s/vmlinux", k->build_dir);
+      candidates[n++] = arena_printf(t->arena, "%s/boot/vmlinuz-%s", k->root, k->release);
+    }
+    for (int i = 0; i < n && !t->btf; i++) {
+      if (!file_exists(candidates[i])) continue;
+      t->btf = load_btf_file(t, candidates[i]);
+      if (t->btf) t->btf_source = candidates[i];
+    }
+    if (!t->btf && !t->btf_error)
+      t->btf_error = arena_printf(t->arena,
+                                  "no BTF for kernel %s (tried %s%s%s); give one with --kernel-btf FILE",
+                                  k->release, candidates[0], n > 1 ? ", " : "",
+                                  n > 1 ? candidates[n - 1] : "");
+  }
+  if (err) *err = t->btf_error;
+  return t->btf;
+}
+
+static void type_name_into(Target *t, int id, StrBuf *sb, int depth) {
+  struct btf *b = t->btf;
+  if (!id) {
+    sb_puts(sb, "void");
+    return;
+  }
+  const struct btf_type *ty = btf__type_by_id(b, (unsigned)id);
+  if (!ty || depth > 20) {
+    sb_puts(sb, "?");
+    return;
+  }
+  const char *name = btf__name_by_offset(b, ty->name_off);
+  switch (btf_kind(ty)) {
+  case BTF_KIND_INT: case BTF_KIND_TYPEDEF: case BTF_KIND_FLOAT:
+    sb_puts(sb, name);
+    break;
+  case BTF_KIND_STRUCT: sb_cat(sb, "struct ", *name ? name : "{...}", NULL); break;
+  case BTF_KIND_UNION: sb_cat(sb, "union ", *name ? name : "{...}", NULL); break;
+  case BTF_KIND_ENUM: case BTF_KIND_ENUM64:
+    sb_cat(sb, "enum ", *name ? name : "{...}", NULL);
+    break;
+  case BTF_KIND_FWD:
+    sb_cat(sb, btf_kflag(ty) ? "union " : "struct ", name, NULL);
+    break;
+  case BTF_KIND_PTR:
+    type_name_into(t, (int)ty->type, sb, depth + 1);
+    sb_puts(sb, "*");
+    break;
+  case BTF_KIND_CONST: case BTF_KIND_VOLATILE: case BTF_KIND_RESTRICT:
+  case BTF_KIND_TYPE_TAG:
+    if (btf_kind(ty) == BTF_KIND_CONST) sb_puts(sb, "const ");
+    type_name_into(t, (int)ty->type, sb, depth + 1);
+    break;
+  case BTF_KIND_ARRAY: {
+    const struct btf_array *arr = btf_array(ty);
+    type_name_into(t, (int)arr->type, sb, depth + 1);
+    sb_printf(sb, "[%u]", arr->nelems);
+    break;
+  }
+  case BTF_KIND_FUNC_PROTO:
+    sb_puts(sb, "func*");
+    break;
+  default:
+    sb_puts(sb, name && *name ? name : "?");
+  }
+}
+
+const char *target_type_name(Target *t, int btf_id) {
+  if (!target_btf(t, NULL)) return "?";
+  StrBuf sb;
+  sb_init(&sb);
+  type_name_into(t, btf_id, &sb, 0);
+  const char *r = arena_strdup(t->arena, sb_cstr(&sb));
+  sb_free(&sb);
+  return r;
+}
+
+bool target_function_params(Target *t, const char *name, Vec *params, int *ret_id) {
+  struct btf *b = target_btf(t, NULL);
+  if (!b) return false;
+  int id = btf__find_by_name_kind(b, name, BTF_KIND_FUNC);
+  if (id <= 0) return false;
+  const struct btf_type *fn = btf__type_by_id(b, (unsigned)id);
+  const struct btf_type *proto = btf__type_by_id(b, fn->type);
+  if (!proto || btf_kind(proto) != BTF_KIND_FUNC_PROTO) return false;
+  if (ret_id) *ret_id = (int)proto->type;
+  const struct btf_param *p = btf_params(proto);
+  for (unsigned i = 0; i < btf_vlen(proto); i++) {
+    const char *pname = btf__name_by_offset(b, p[i].name_off);
+    if (!pname || !*pname) continue; /* "..." */
+    TargetVar *v = arena_alloc(t->arena, sizeof *v);
+    v->name = arena_strdup(t->arena, pname);
+    v->btf_id = (int)p[i].type;
+    v->ctype = target_type_name(t, v->btf_id);
+    vec_push(params, t->arena, v);
+  }
+  return true;
+}
+
+/* ---- Function symbols ---- */
+
+/* kallsyms / System.map: "ADDR TYPE NAME [MODULE]"; text symbols only,
+ * without compiler suffixes like ".isra.0". */
+static void load_symbols(Target *t, FILE *fp) {
+  char line[512];
+  while (fgets(line, sizeof line, fp)) {
+    char type, name[256];
+    if (sscanf(line, "%*s %c %255s", &type, name) != 2) continue;
+    if (type != 't' && type != 'T' && type != 'w' && type != 'W') continue;
+    if (line[strlen(line) - 2] == ']') continue; /* module symbol */
+    name[strcspn(name, ".")] = 0;
+    if (!name[0] || hashmap_get(&t->funcs, name, strlen(name))) continue;
+    char *s = arena_strdup(t->arena, name);
+    hashmap_put(&t->funcs, s, strlen(s), s);
+    vec_push(&t->func_names, t->arena, s);
+  }
+}
+
+static void load_funcs(Target *t) {
+  if (t->funcs_loaded) return;
+  t->funcs_loaded = true;
+  const TargetKernel *k = t->kernel;
+  const char *maps[] = {
+      arena_printf(t->arena, "%s/boot/System.map-%s", k->root, k->release),
+      arena_printf(t->arena, "%s/System.map", k->build_dir),
+  };
+  FILE *fp = NULL;
+  if (k->is_running && !k->root[0]) fp = fopen("/proc/kallsyms", "r");
+  for (size_t i = 0; !fp && i < 2; i++) fp = fopen(maps[i], "r");
+  if (fp) {
+    load_symbols(t, fp);
+    fclose(fp);
+  }
+  if (!t->func_names.len) {
+    /* No symbol table: the functions BTF knows are the next best thing. */
+    struct btf *b = target_btf(t, NULL);
+    for (unsigned id = 1; b && id < btf__type_cnt(b); id++) {
+      const struct btf_type *ty = btf__type_by_id(b, id);
+      if (btf_kind(ty) != BTF_KIND_FUNC) continue;
+      const char *name = btf__name_by_offset(b, ty->name_off);
+      if (hashmap_get(&t->funcs, name, strlen(name))) continue;
+      char *s = arena_strdup(t->arena, name);
+      hashmap_put(&t->funcs, s, strlen(s), s);
+      vec_push(&t->func_names, t->arena, s);
+    }
+  }
+  if (t->func_names.len)
+    qsort(t->func_names.items, t->func_names.len, sizeof(void *), cmp_str);
+}
+
+bool target_function_exists(Target *t, const char *name) {
+  load_funcs(t);
+  return hashmap_get(&t->funcs, name, strlen(name)) != NULL;
+}
+
+void target_functions_matching(Target *t, const char *glob, Vec *out) {
+  load_funcs(t);
+  if (!strpbrk(glob, "*?[")) {
+    if (target_function_exists(t, glob)) vec_push(out, t->arena, (void *)glob);
+    return;
+  }
+  for (size_t i = 0; i < t->func_names.len; i++)
+    if (fnmatch(glob, t->func_names.items[i], 0) == 0)
+      vec_push(out, t->arena, t->func_names.items[i]);
+}
+
+/* ---- tracefs ---- */
+
+static const char *find_tracefs(Target *t) {
+  if (t->tracefs) return t->tracefs;
+  static const char *const dirs[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
+  for (size_t i = 0; i < 2; i++) {
+    char *p = arena_printf(t->arena, "%s/available_events", dirs[i]);
+    if (file_exists(p)) return t->tracefs = dirs[i];
+  }
+  /* Not mounted: mount it where the kernel provides the mount point. */
+  if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0 ||
+      errno == EBUSY) {
+    if (file_exists("/sys/kernel/tracing/available_events"))
+      return t->tracefs = "/sys/kernel/tracing";
+  }
+  return NULL;
+}
+
+/* "field:unsigned int fd;\toffset:16;..." -> ("fd", "unsigned int") */
+static TargetVar *parse_format_field(Target *t, const char *line) {
+  const char *f = strstr(line, "field:");
+  if (!f) return NULL;
+  f += 6;
+  const char *semi = strchr(f, ';');
+  if (!semi) return NULL;
+  const char *end = semi;
+  while (end > f && end[-1] == ' ') end--;
+  /* Strip an array suffix for the name: "char comm[16]". */
+  const char *bracket = NULL;
+  for (const char *q = f; q < end; q++)
+    if (*q == '[') {
+      bracket = q;
+      break;
+    }
+  const char *name_end = bracket ? bracket : end;
+  const char *name = name_end;
+  while (name > f && (name[-1] == '_' || (name[-1] >= 'a' && name[-1] <= 'z') ||
+                      (name[-1] >= 'A' && name[-1] <= 'Z') ||
+                      (name[-1] >= '0' && name[-1] <= '9')))
+    name--;
+  const char *type_end = name;
+  while (type_end > f && type_end[-1] == ' ') type_end--;
+  TargetVar *v = arena_alloc(t->arena, sizeof *v);
+  v->name = arena_strndup(t->arena, name, (size_t)(name_end - name));
+  StrBuf sb;
+  sb_init(&sb);
+  sb_append(&sb, f, (size_t)(type_end - f));
+  if (bracket) sb_append(&sb, bracket, (size_t)(end - bracket));
+  /* "char * buf" -> "char *" */
+  v->ctype = arena_strdup(t->arena, sb_cstr(&sb));
+  sb_free(&sb);
+  return v;
+}
+
+/* The fields of events/SYSTEM/EVENT/format, after the common ones. */
+static void read_format(Target *t, const char *system, const char *event, Vec *out,
+                        bool skip_syscall_nr) {
+  const char *dir = find_tracefs(t);
+  if (!dir) return;
+  char *path = arena_printf(t->arena, "%s/events/%s/%s/format", dir, system, event);
+  FILE *fp = fopen(path, "r");
+  if (!fp) return;
+  char line[512];
+  while (fgets(line, sizeof line, fp)) {
+    TargetVar *v = parse_format_field(t, line);
+    if (!v || strncmp(v->name, "common_", 7) == 0) continue;
+    if (skip_syscall_nr && strcmp(v->name, "__syscall_nr") == 0) continue;
+    vec_push(out, t->arena, v);
+  }
+  fclose(fp);
+}
+
+static int cmp_event(const void *a, const void *b) {
+  const TargetEvent *x = *(const TargetEvent *const *)a, *y = *(const TargetEvent *const *)b;
+  int c = strcmp(x->system, y->system);
+  return c ? c : strcmp(x->event, y->event);
+}
+
+static void load_events(Target *t) {
+  if (t->events_loaded) return;
+  t->events_loaded = true;
+  if (!t->kernel->is_running || t->kernel->root[0]) return; /* tracefs is this kernel's */
+  const char *dir = find_tracefs(t);
+  if (!dir) return;
+  FILE *fp = fopen(arena_printf(t->arena, "%s/available_events", dir), "r");
+  if (!fp) return;
+  char line[512];
+  while (fgets(line, sizeof line, fp)) {
+    line[strcspn(line, "\n")] = 0;
+    char *colon = strchr(line, ':');
+    if (!colon) continue;
+    TargetEvent *ev = arena_alloc(t->arena, sizeof *ev);
+    ev->system = arena_strndup(t->arena, line, (size_t)(colon - line));
+    ev->event = arena_strdup(t->arena, colon + 1);
+    char *key = arena_strdup(t->arena, line);
+    hashmap_put(&t->events, key, strlen(key), ev);
+    vec_push(&t->event_list, t->arena, ev);
+  }
+  fclose(fp);
+  if (t->event_list.len)
+    qsort(t->event_list.items, t->event_list.len, sizeof(void *), cmp_event);
+}
+
+void target_events_matching(Target *t, const char *system_glob, const char *event_glob,
+                            Vec *out) {
+  load_events(t);
+  for (size_t i = 0; i < t->event_list.len; i++) {
+    TargetEvent *ev = t->event_list.items[i];
+    if (fnmatch(system_glob, ev->system, 0) == 0 && fnmatch(event_glob, ev->event, 0) == 0)
+      vec_push(out, t->arena, ev);
+  }
+}
+
+const Vec *target_event_vars(Target *t, TargetEvent *ev) {
+  if (!ev->vars_loaded) {
+    ev->vars_loaded = true;
+    read_format(t, ev->system, ev->event, &ev->vars, false);
+  }
+  return &ev->vars;
+}
+
+/* ---- Syscalls ---- */
+
+static int cmp_syscall(const void *a, const void *b) {
+  return strcmp((*(const TargetSyscall *const *)a)->name,
+                (*(const TargetSyscall *const *)b)->name);
+}
+
+static void add_syscall(Target *t, const char *name, Vec args, bool loaded) {
+  if (hashmap_get(&t->syscalls, name, strlen(name))) return;
+  TargetSyscall *s = arena_alloc(t->arena, sizeof *s);
+  s->name = arena_strdup(t->arena, name);
+  s->args = args;
+  s->args_loaded = loaded;
+  hashmap_put(&t->syscalls, s->name, strlen(s->name), s);
+  vec_push(&t->syscall_list, t->arena, s);
+}
+
+/* Running kernel: the syscalls:sys_enter_NAME events and their fields. */
+static void load_syscalls_tracefs(Target *t) {
+  const char *dir = find_tracefs(t);
+  if (!dir) return;
+  DIR *d = opendir(arena_printf(t->arena, "%s/events/syscalls", dir));
+  if (!d) return;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (strncmp(de->d_name, "sys_enter_", 10) != 0) continue;
+    add_syscall(t, de->d_name + 10, (Vec){0}, false);
+  }
+  closedir(d);
+}
+
+/* Another kernel: prototypes "asmlinkage long sys_NAME(TYPE NAME, ...);" in
+ * the build tree's include/linux/syscalls.h, for the syscalls its symbol
+ * table implements. */
+static void load_syscalls_headers(Target *t) {
+  FILE *fp = fopen(arena_printf(t->arena, "%s/include/linux/syscalls.h", t->kernel->build_dir), "r");
+  if (!fp) return;
+  StrBuf decl;
+  sb_init(&decl);
+  char line[1024];
+  bool in_decl = false;
+  while (fgets(line, sizeof line, fp)) {
+    if (!in_decl && !strstr(line, "asmlinkage long sys_")) continue;
+    if (!in_decl) sb_clear(&decl);
+    sb_puts(&decl, line);
+    in_decl = !strchr(line, ';');
+    if (in_decl) continue;
+    const char *s = strstr(sb_cstr(&decl), "sys_") + 4;
+    const char *paren = strchr(s, '(');
+    const char *close = paren ? strrchr(paren, ')') : NULL;
+    if (!paren || !close) continue;
+    char *name = arena_strndup(t->arena, s, (size_t)(paren - s));
+    char sym[300];
+    snprintf(sym, sizeof sym, "__x64_sys_%s", name);
+    if (t->func_names.len && !target_function_exists(t, sym) &&
+        !target_function_exists(t, arena_printf(t->arena, "sys_%s", name)))
+      continue;
+    Vec args = {0};
+    char *params = arena_strndup(t->arena, paren + 1, (size_t)(close - paren - 1));
+    for (char *p = strtok(params, ","); p; p = strtok(NULL, ",")) {
+      while (*p == ' ' || *p == '\n' || *p == '\t') p++;
+      char *end = p + strlen(p);
+      while (end > p && (end[-1] == ' ' || end[-1] == '\n' || end[-1] == '\t')) *--end = 0;
+      if (!*p || strcmp(p, "void") == 0) continue;
+      char *nm = end;
+      while (nm > p && (nm[-1] == '_' || (nm[-1] >= 'a' && nm[-1] <= 'z') ||
+                        (nm[-1] >= '0' && nm[-1] <= '9') || (nm[-1] >= 'A' && nm[-1] <= 'Z')))
+        nm--;
+      TargetVar *v = arena_alloc(t->arena, sizeof *v);
+      v->name = arena_strdup(t->arena, nm);
+      *nm = 0;
+      /* "const char __user *" -> "const char *" */
+      StrBuf ty;
+      sb_init(&ty);
+      for (char *w = strtok_r(p, " \t\n", &end); w; w = strtok_r(NULL, " \t\n", &end)) {
+        if (strcmp(w, "__user") == 0) continue;
+        if (ty.len && w[0] != '*') sb_putc(&ty, ' ');
+        else if (ty.len && w[0] == '*' && sb_cstr(&ty)[ty.len - 1] != '*') sb_putc(&ty, ' ');
+        sb_puts(&ty, w);
+      }
+      v->ctype = arena_strdup(t->arena, sb_cstr(&ty));
+      sb_free(&ty);
+      vec_push(&args, t->arena, v);
+    }
+    add_syscall(t, name, args, true);
+  }
+  sb_free(&decl);
+  fclose(fp);
+}
+
+static void load_syscalls(Target *t) {
+  if (t->syscalls_loaded) return;
+  t->syscalls_loaded = true;
+  if (t->kernel->is_running && !t->kernel->root[0]) load_syscalls_tracefs(t);
+  if (!t->syscall_list.len) {
+    load_funcs(t);
+    load_syscalls_headers(t);
+  }
+  if (t->syscall_list.len)
+    qsort(t->syscall_list.items, t->syscall_list.len, sizeof(void *), cmp_syscall);
+}
+
+void target_syscalls_matching(Target *t, const char *glob, Vec *out) {
+  load_syscalls(t);
+  for (size_t i = 0; i < t->syscall_list.len; i++) {
+    TargetSyscall *s = t->syscall_list.items[i];
+    if (fnmatch(glob, s->name, 0) == 0) vec_push(out, t->arena, s);
+  }
+}
+
+const Vec *target_syscall_args(Target *t, TargetSyscall *sc) {
+  if (!sc->args_loaded) {
+    sc->args_loaded = true;
+    read_format(t, "syscalls", arena_printf(t->arena, "sys_enter_%s", sc->name), &sc->args, true);
+  }
+  return &sc->args;
+}
