@@ -360,7 +360,8 @@ static VType infer_target(Sema *S, Expr *e) {
   }
   const TargetVar *v = find_var(S, e->name + 1);
   if (!v) {
-    if (S->final_round || !S->changed) {
+    if (e->btf_id != -1) {
+      e->btf_id = -1; /* reported */
       Vec names = {0};
       for (size_t i = 0; i < S->cur_probe->vars.len; i++)
         vec_push(&names, S->arena,
@@ -613,6 +614,13 @@ static VType infer(Sema *S, Expr *e, VType want) {
     break;
   case E_TERNARY: {
     infer(S, e->cond, VT_LONG);
+    if (e->cond->kind == E_NUM) {
+      /* A constant condition (@defined, a literal): the other branch is
+       * never looked at, as in stap. */
+      Expr *keep = e->cond->num ? e->l : e->r;
+      *e = *keep;
+      return infer(S, e, want);
+    }
     VType l = infer(S, e->l, want);
     VType r = infer(S, e->r, l != VT_UNKNOWN ? l : want);
     if (l == VT_UNKNOWN) l = infer(S, e->l, r);
@@ -650,6 +658,13 @@ static VType infer(Sema *S, Expr *e, VType want) {
       S->storing = false;
     }
     if (l == VT_STATS) sema_error(S, e->loc, "operator", "statistics are updated with '<<<', not '%s'", op_spelling(e->op));
+    else if (l != VT_UNKNOWN && r != VT_UNKNOWN && l != r) {
+      Symbol *sym = e->l->kind == E_VAR ? e->l->ref
+                    : e->l->kind == E_INDEX && e->l->base->kind == E_VAR ? e->l->base->ref : NULL;
+      if (sym) sym_type(S, sym, r, e->r->loc);
+      else sema_error(S, e->loc, arena_printf(S->arena, "operator '%s'", op_spelling(e->op)),
+                      "type mismatch: assigning a %s to a %s", vtype_name(r), vtype_name(l));
+    }
     mark_written(S, e->l);
     t = l != VT_UNKNOWN ? l : r;
     break;
@@ -767,6 +782,17 @@ static void check_stmt(Sema *S, Stmt *st) {
     break;
   case S_IF:
     infer(S, st->cond, VT_LONG);
+    if (st->cond->kind == E_NUM) {
+      /* if (@defined($x)) ...: only the branch taken is checked. */
+      Stmt *keep = st->cond->num ? st->body : st->els;
+      if (keep) {
+        *st = *keep;
+        check_stmt(S, st);
+      } else {
+        st->kind = S_NULL;
+      }
+      break;
+    }
     check_stmt(S, st->body);
     check_stmt(S, st->els);
     break;
@@ -938,6 +964,9 @@ static bool has_effect(const Expr *e) {
   switch (e->kind) {
   case E_ASSIGN: case E_CREMENT: case E_EMBEDDED:
     return true;
+  case E_BINARY:
+    if (e->op == OP_DIV || e->op == OP_MOD) return true; /* may raise an error */
+    break;
   case E_CALL: {
     bool pure = strcmp(e->name, "sprintf") == 0 || strcmp(e->name, "sprint") == 0 ||
                 strcmp(e->name, "sprintln") == 0 || strcmp(e->name, "sprintd") == 0 ||
@@ -988,7 +1017,7 @@ static void prune_locals(Vec *locals) {
   size_t w = 0;
   for (size_t i = 0; i < locals->len; i++) {
     Symbol *s = locals->items[i];
-    if (s->read) locals->items[w++] = s;
+    if (s->referenced) locals->items[w++] = s;
   }
   locals->len = w;
 }
@@ -996,8 +1025,9 @@ static void prune_locals(Vec *locals) {
 /* Mark the locals an expression reads ("x = e" reads e, not x). */
 static void mark_reads(Expr *e) {
   if (!e) return;
-  if (e->kind == E_VAR && e->ref) ((Symbol *)e->ref)->read = true;
+  if (e->kind == E_VAR && e->ref) ((Symbol *)e->ref)->read = ((Symbol *)e->ref)->referenced = true;
   if (e->kind == E_ASSIGN && e->op == OP_ASSIGN && e->l->kind == E_VAR) {
+    if (e->l->ref) ((Symbol *)e->l->ref)->referenced = true;
     mark_reads(e->r);
     return;
   }
@@ -1036,6 +1066,9 @@ void check_elide(Sema *S) {
       mark_reads_stmt(p->body);
       mark_reads(p->cond);
       elide_stmt(S, p->body);
+      for (size_t k = 0; k < p->locals.len; k++) ((Symbol *)p->locals.items[k])->referenced = false;
+      mark_reads_stmt(p->body);
+      mark_reads(p->cond);
       prune_locals(&p->locals);
     }
   }

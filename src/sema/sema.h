@@ -44,6 +44,7 @@ typedef struct Symbol {
   SrcLoc type_loc;       /* where the type was first inferred */
   const Item *decl;      /* globals: the declaration */
   bool read, written;    /* uses seen */
+  bool referenced;       /* still named by the body after elision */
   bool from_library;     /* declared or first used in a tapset */
 } Symbol;
 

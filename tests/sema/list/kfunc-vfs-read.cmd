@@ -1,0 +1,1 @@
+stap -L 'kernel.function("vfs_read")'

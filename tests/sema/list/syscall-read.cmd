@@ -1,0 +1,1 @@
+stap -L 'syscall.read'

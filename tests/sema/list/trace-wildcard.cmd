@@ -1,0 +1,1 @@
+stap -l 'kernel.trace("sched:*")'

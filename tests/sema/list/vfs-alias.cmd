@@ -1,0 +1,1 @@
+stap -l 'vfs.read'

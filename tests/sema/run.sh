@@ -1,0 +1,72 @@
+#!/bin/bash
+# Pass-2 golden tests against this machine's kernel: `stap -p2` output and
+# the first semantic error, like tests/parse (same companions .opts and
+# .args).
+#   ok/NAME.stp    must elaborate (exit 0); stdout must equal NAME.p2 and,
+#                  if NAME.stderr exists, stderr must equal it (warnings).
+#   err/NAME.stp   must fail: exit 1, stderr ending with "Pass 2: analysis
+#                  failed.  [man error::pass2]", first diagnostic = NAME.err.
+#   list/NAME.cmd  a stap command line (-l/-L); every line of NAME.grep
+#                  (an extended regexp) must match a line of its output.
+# One line per test: PASS:/FAIL:/SKIP:; exits 0 whenever it ran.
+# Regenerate expectations after reviewing a change: regen.sh NAME...
+DIR=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$DIR/../.." && pwd)
+STAP=${STAP:-$ROOT/build-asan/stap}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/ctap-sema.XXXXXX") || exit 0
+trap 'rm -rf "$TMP"' EXIT
+
+# run NAME.stp: stap -p2 from the test's folder, into $TMP/out and $TMP/err.
+run() {
+  local stp=$1 base=${1%.stp}
+  local -a opts=() args=()
+  [[ -f $base.opts ]] && read -d '' -ra opts < "$base.opts"
+  [[ -f $base.args ]] && mapfile -t args < "$base.args"
+  (cd "$(dirname "$stp")" && exec timeout -k 5 60 "$STAP" -p2 "${opts[@]}" \
+     "$(basename "$stp")" "${args[@]}") > "$TMP/out" 2> "$TMP/err" < /dev/null
+}
+
+first_block() {
+  awk 'NF == 0 || /^Pass 2:/ { exit } { print }' "$1"
+}
+
+fail() {
+  echo "FAIL: $1 ($2)"
+  head -n 30 | sed 's/^/    /'
+}
+
+for stp in "$DIR"/ok/*.stp; do
+  [[ -f $stp ]] || continue
+  name=sema/ok/$(basename "${stp%.stp}")
+  run "$stp"; rc=$?
+  if ((rc != 0)); then fail "$name" "exit $rc" < "$TMP/err"
+  elif ! diff -u "${stp%.stp}.p2" "$TMP/out" > "$TMP/diff"; then fail "$name" "output differs" < "$TMP/diff"
+  elif [[ -f ${stp%.stp}.stderr ]] && ! diff -u "${stp%.stp}.stderr" "$TMP/err" > "$TMP/diff"; then
+    fail "$name" "warnings differ" < "$TMP/diff"
+  else echo "PASS: $name"; fi
+done
+
+for stp in "$DIR"/err/*.stp; do
+  [[ -f $stp ]] || continue
+  name=sema/err/$(basename "${stp%.stp}")
+  run "$stp"; rc=$?
+  if ((rc != 1)); then fail "$name" "exit $rc, expected 1" < "$TMP/err"
+  elif [[ $(tail -n 1 "$TMP/err") != 'Pass 2: analysis failed.  [man error::pass2]' ]]; then
+    fail "$name" "no pass-2 failure line" < "$TMP/err"
+  elif ! diff -u "${stp%.stp}.err" <(first_block "$TMP/err") > "$TMP/diff"; then
+    fail "$name" "first diagnostic differs" < "$TMP/diff"
+  else echo "PASS: $name"; fi
+done
+
+for cmd in "$DIR"/list/*.cmd; do
+  [[ -f $cmd ]] || continue
+  name=sema/list/$(basename "${cmd%.cmd}")
+  (cd "$ROOT" && PATH=$(dirname "$STAP"):$PATH timeout -k 5 60 bash -c "$(<"$cmd")") \
+    > "$TMP/out" 2> "$TMP/err" < /dev/null
+  rc=$?
+  missing=$(while IFS= read -r re; do grep -qE -- "$re" "$TMP/out" || echo "no line matches: $re"; done < "${cmd%.cmd}.grep")
+  if ((rc != 0)); then fail "$name" "exit $rc" < "$TMP/err"
+  elif [[ -n $missing ]]; then fail "$name" "missing lines" <<< "$missing"
+  else echo "PASS: $name"; fi
+done
+exit 0
