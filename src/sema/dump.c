@@ -1,5 +1,6 @@
 /* dump: pass 2's output: `stap -p2` (the resolved program) and the
  * variable lists of `stap -L`. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "front/printer.h"
@@ -86,4 +87,98 @@ void sema_dump(StrBuf *out, const Program *p) {
     }
     printer_stmt(out, pr->body, 0);
   }
+}
+
+/* Parse every library script (the --dump options list the whole library). */
+static void parse_whole_library(Front *front) {
+  TapsetLib *lib = &front->lib;
+  for (size_t i = 0; i < lib->scripts.len; i++) {
+    const char *p = lib->scripts.items[i];
+    if (hashmap_get(&front->parsed_paths, p, strlen(p))) continue;
+    hashmap_put(&front->parsed_paths, p, strlen(p), (void *)p);
+    front_parse_library_file(front, p);
+  }
+}
+
+static int cmp_cstr(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void put_sorted_lines(StrBuf *out, Vec *lines) {
+  if (lines->len) qsort(lines->items, lines->len, sizeof(void *), cmp_cstr);
+  for (size_t i = 0; i < lines->len; i++) sb_cat(out, lines->items[i], "\n", NULL);
+}
+
+static const char *decl_type(DeclType t) {
+  return t == T_LONG ? "long" : t == T_STRING ? "string" : "unknown";
+}
+
+void sema_dump_functions(Front *front, StrBuf *out) {
+  parse_whole_library(front);
+  Vec lines = {0};
+  for (size_t i = 0; i < front->files.len; i++) {
+    const File *f = front->files.items[i];
+    if (!f->source->is_tapset) continue;
+    for (size_t k = 0; k < f->items.len; k++) {
+      const Item *it = f->items.items[k];
+      if (it->kind != I_FUNCTION || it->private_ || it->name[0] == '_') continue;
+      StrBuf sb;
+      sb_init(&sb);
+      sb_cat(&sb, it->name, ":", decl_type(it->ret_type), " (", NULL);
+      for (size_t p = 0; p < it->params.len; p++) {
+        const Param *pa = it->params.items[p];
+        sb_cat(&sb, p ? ", " : "", pa->name, ":", decl_type(pa->type), NULL);
+      }
+      sb_putc(&sb, ')');
+      vec_push(&lines, front->arena, arena_strdup(front->arena, sb_cstr(&sb)));
+      sb_free(&sb);
+    }
+  }
+  put_sorted_lines(out, &lines);
+}
+
+void sema_dump_aliases(Front *front, StrBuf *out) {
+  parse_whole_library(front);
+  Vec lines = {0};
+  for (size_t i = 0; i < front->files.len; i++) {
+    const File *f = front->files.items[i];
+    if (!f->source->is_tapset) continue;
+    for (size_t k = 0; k < f->items.len; k++) {
+      const Item *it = f->items.items[k];
+      if (it->kind != I_PROBE || !it->alias) continue;
+      StrBuf sb;
+      sb_init(&sb);
+      printer_probe_point(&sb, it->alias_names.items[0]);
+      sb_puts(&sb, it->alias == ALIAS_PROLOGUE ? " = " : " += ");
+      for (size_t p = 0; p < it->points.len; p++) {
+        if (p) sb_puts(&sb, ", ");
+        printer_probe_point(&sb, it->points.items[p]);
+      }
+      vec_push(&lines, front->arena, arena_strdup(front->arena, sb_cstr(&sb)));
+      sb_free(&sb);
+    }
+  }
+  put_sorted_lines(out, &lines);
+}
+
+void sema_dump_probe_types(StrBuf *out) {
+  static const char *const types[] = {
+      "begin", "begin(number)", "end", "end(number)", "error", "error(number)", "never",
+      "kernel.function(string)", "kernel.function(string).call",
+      "kernel.function(string).exported", "kernel.function(string).return",
+      "kernel.statement(number)", "kernel.statement(number).absolute",
+      "kernel.statement(string)", "kernel.trace(string)",
+      "module(string).function(string)", "module(string).function(string).return",
+      "perf.hw.NAME", "perf.hw.NAME.sample(number)", "perf.sw.NAME",
+      "perf.sw.NAME.sample(number)", "process(string).begin", "process(string).end",
+      "process(string).function(string)", "process(string).function(string).call",
+      "process(string).function(string).return", "process.begin", "process.end",
+      "syscall.NAME", "syscall.NAME.return",
+      "timer.hz(number)", "timer.jiffies(number)", "timer.jiffies(number).randomize(number)",
+      "timer.ms(number)", "timer.ms(number).randomize(number)", "timer.ns(number)",
+      "timer.ns(number).randomize(number)", "timer.profile", "timer.profile.tick",
+      "timer.s(number)", "timer.s(number).randomize(number)", "timer.us(number)",
+      "timer.us(number).randomize(number)",
+  };
+  for (size_t i = 0; i < sizeof types / sizeof *types; i++) sb_cat(out, types[i], "\n", NULL);
 }

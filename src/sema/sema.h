@@ -115,5 +115,9 @@ Vec *sema_list(Front *front, Target *target, const char *pattern,
 /* Printing for -p2, -L. */
 void sema_dump(StrBuf *out, const Program *p);
 void sema_probe_vars(StrBuf *out, const Probe *p); /* "name:string $fd:unsigned int" */
+/* --dump-functions, --dump-probe-aliases, --dump-probe-types. */
+void sema_dump_functions(Front *front, StrBuf *out);
+void sema_dump_aliases(Front *front, StrBuf *out);
+void sema_dump_probe_types(StrBuf *out);
 
 #endif

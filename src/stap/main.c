@@ -208,6 +208,18 @@ int main(int argc, char **argv) {
     goto out;
   }
 
+  if (opt.dump_functions || opt.dump_probe_aliases || opt.dump_probe_types) {
+    StrBuf out;
+    sb_init(&out);
+    if (opt.dump_functions) sema_dump_functions(&front, &out);
+    if (opt.dump_probe_aliases) sema_dump_aliases(&front, &out);
+    if (opt.dump_probe_types) sema_dump_probe_types(&out);
+    fwrite(out.data ? out.data : "", 1, out.len, stdout);
+    sb_free(&out);
+    if (diag.errors) rc = 1;
+    goto out;
+  }
+
   /* Pass 2. */
   Target target;
   target_init(&target, &arena, &kernel, opt.kernel_btf);

@@ -32,7 +32,13 @@ bool target_kernel_resolve(TargetKernel *k, Arena *a, const char *r_opt,
     k->build_dir = arena_printf(a, "/lib/modules/%s/build", u.release);
   } else if (strchr(r_opt, '/')) {
     k->build_dir = arena_strdup(a, r_opt);
-    k->release = read_line(a, arena_printf(a, "%s/include/config/kernel.release", r_opt));
+    /* .../lib/modules/R/build names its release R; else the tree says. */
+    const char *m = strstr(r_opt, "/lib/modules/");
+    const char *end = m ? strchr(m + 13, '/') : NULL;
+    if (end && strncmp(end, "/build", 6) == 0 && (end[6] == 0 || (end[6] == '/' && !end[7])))
+      k->release = arena_strndup(a, m + 13, (size_t)(end - m - 13));
+    else
+      k->release = read_line(a, arena_printf(a, "%s/include/config/kernel.release", r_opt));
     if (!k->release) {
       *err = arena_printf(a, "kernel release isn't found in \"%s\"", r_opt);
       return false;
@@ -50,6 +56,17 @@ bool target_kernel_resolve(TargetKernel *k, Arena *a, const char *r_opt,
                 ? arena_strndup(a, k->build_dir, n - m)
                 : "";
   k->version = arena_strndup(a, k->release, strcspn(k->release, "-"));
+  /* A split header tree: the build dir's Makefile includes the real one. */
+  k->source_dir = k->build_dir;
+  const char *inc = read_line(a, arena_printf(a, "%s/Makefile", k->build_dir));
+  if (inc && strncmp(inc, "include ", 8) == 0) {
+    const char *mk = inc + 8;
+    size_t n = strlen(mk);
+    if (n > 9 && strcmp(mk + n - 9, "/Makefile") == 0) {
+      const char *dir = arena_strndup(a, mk, n - 9);
+      k->source_dir = dir[0] == '/' ? arena_printf(a, "%s%s", k->root, dir) : dir;
+    }
+  }
   k->arch = arena_strdup(a, arch_opt ? arch_opt : u.machine);
   return true;
 }

@@ -313,10 +313,88 @@ static int cmp_event(const void *a, const void *b) {
   return c ? c : strcmp(x->event, y->event);
 }
 
+static TargetEvent *add_event(Target *t, const char *system, const char *event) {
+  char *key = arena_printf(t->arena, "%s:%s", system, event);
+  TargetEvent *ev = hashmap_get(&t->events, key, strlen(key));
+  if (ev) return ev;
+  ev = arena_alloc(t->arena, sizeof *ev);
+  ev->system = arena_strdup(t->arena, system);
+  ev->event = arena_strdup(t->arena, event);
+  hashmap_put(&t->events, key, strlen(key), ev);
+  vec_push(&t->event_list, t->arena, ev);
+  return ev;
+}
+
+/* The fields of an event from BTF: struct trace_event_raw_<class>, where
+ * the class is the event itself for TRACE_EVENT and the named class for
+ * DEFINE_EVENT. */
+static void btf_event_fields(Target *t, TargetEvent *ev, const char *cls) {
+  struct btf *b = target_btf(t, NULL);
+  if (!b) return;
+  char name[300];
+  snprintf(name, sizeof name, "trace_event_raw_%s", cls);
+  int id = btf__find_by_name_kind(b, name, BTF_KIND_STRUCT);
+  if (id <= 0) return;
+  const struct btf_type *st = btf__type_by_id(b, (unsigned)id);
+  const struct btf_member *m = btf_members(st);
+  for (unsigned i = 0; i < btf_vlen(st); i++) {
+    const char *mn = btf__name_by_offset(b, m[i].name_off);
+    if (!mn || !*mn || strcmp(mn, "ent") == 0 || strcmp(mn, "__data") == 0) continue;
+    TargetVar *v = arena_alloc(t->arena, sizeof *v);
+    v->name = arena_strdup(t->arena, mn);
+    v->btf_id = (int)m[i].type;
+    v->ctype = target_type_name(t, v->btf_id);
+    vec_push(&ev->vars, t->arena, v);
+  }
+  ev->vars_loaded = true;
+}
+
+/* Another kernel: its include/trace/events/ headers name the events
+ * (TRACE_SYSTEM, TRACE_EVENT(name, DEFINE_EVENT(class, name) and BTF
+ * gives their fields. */
+static void load_events_headers(Target *t) {
+  const char *dir = arena_printf(t->arena, "%s/include/trace/events", t->kernel->source_dir);
+  DIR *d = opendir(dir);
+  if (!d) return;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    size_t n = strlen(de->d_name);
+    if (n < 3 || strcmp(de->d_name + n - 2, ".h") != 0) continue;
+    FILE *fp = fopen(arena_printf(t->arena, "%s/%s", dir, de->d_name), "r");
+    if (!fp) continue;
+    char line[512], system[128] = "";
+    while (fgets(line, sizeof line, fp)) {
+      char a[128], b[128];
+      if (sscanf(line, "#define TRACE_SYSTEM %127s", a) == 1) {
+        snprintf(system, sizeof system, "%s", a);
+        continue;
+      }
+      if (!system[0]) continue;
+      if (sscanf(line, "TRACE_EVENT(%127[A-Za-z0-9_],", a) == 1 ||
+          sscanf(line, "TRACE_EVENT_FN(%127[A-Za-z0-9_],", a) == 1 ||
+          sscanf(line, "TRACE_EVENT_CONDITION(%127[A-Za-z0-9_],", a) == 1) {
+        TargetEvent *ev = add_event(t, system, a);
+        btf_event_fields(t, ev, a);
+      } else if (sscanf(line, "DEFINE_EVENT(%127[A-Za-z0-9_], %127[A-Za-z0-9_],", a, b) == 2 ||
+                 sscanf(line, "DEFINE_EVENT_CONDITION(%127[A-Za-z0-9_], %127[A-Za-z0-9_],", a, b) == 2) {
+        TargetEvent *ev = add_event(t, system, b);
+        btf_event_fields(t, ev, a);
+      }
+    }
+    fclose(fp);
+  }
+  closedir(d);
+}
+
 static void load_events(Target *t) {
   if (t->events_loaded) return;
   t->events_loaded = true;
-  if (!t->kernel->is_running || t->kernel->root[0]) return; /* tracefs is this kernel's */
+  if (!t->kernel->is_running || t->kernel->root[0]) {
+    load_events_headers(t);
+    if (t->event_list.len)
+      qsort(t->event_list.items, t->event_list.len, sizeof(void *), cmp_event);
+    return;
+  }
   const char *dir = find_tracefs(t);
   if (!dir) return;
   FILE *fp = fopen(arena_printf(t->arena, "%s/available_events", dir), "r");
@@ -391,7 +469,7 @@ static void load_syscalls_tracefs(Target *t) {
  * the build tree's include/linux/syscalls.h, for the syscalls its symbol
  * table implements. */
 static void load_syscalls_headers(Target *t) {
-  FILE *fp = fopen(arena_printf(t->arena, "%s/include/linux/syscalls.h", t->kernel->build_dir), "r");
+  FILE *fp = fopen(arena_printf(t->arena, "%s/include/linux/syscalls.h", t->kernel->source_dir), "r");
   if (!fp) return;
   StrBuf decl;
   sb_init(&decl);

@@ -24,6 +24,8 @@ typedef struct TargetKernel {
   const char *release;   /* "6.1.0-28-amd64" */
   const char *version;   /* "6.1.0": the release up to its first '-' */
   const char *build_dir; /* its build tree (may not exist) */
+  const char *source_dir;/* its headers: the build tree, or the tree its
+                            Makefile includes (Debian's -common package) */
   const char *root;      /* the filesystem it is installed in ("" for /) */
   const char *arch;      /* "x86_64" */
   bool is_running;       /* the release of the running kernel */
