@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/arena.h"
+#include "common/hashmap.h"
 #include "common/strbuf.h"
 
 /* A source line longer than this is shown as a window around the column. */
@@ -79,12 +80,27 @@ void diag_error(Diag *d, const char *kind, SrcLoc loc, const char *saw,
 
 void diag_warning(Diag *d, SrcLoc loc, const char *fmt, ...) {
   if (d->no_warn || !d->out) return;
-  d->warnings++;
   va_list ap;
   va_start(ap, fmt);
-  fputs("WARNING: ", d->out);
-  vfprintf(d->out, fmt, ap);
+  StrBuf msg;
+  sb_init(&msg);
+  sb_vprintf(&msg, fmt, ap);
   va_end(ap);
+  /* The same warning at the same place (one handler expanded into many
+   * probes) is given once. */
+  StrBuf key;
+  sb_init(&key);
+  sb_printf(&key, "%p:%u:%u:%s", (const void *)loc.file, loc.line, loc.col, sb_cstr(&msg));
+  if (!d->warned) d->warned = xcalloc(1, sizeof(HashMap));
+  if (hashmap_get(d->warned, key.data, key.len)) {
+    sb_free(&key);
+    sb_free(&msg);
+    return;
+  }
+  hashmap_put(d->warned, key.data, key.len, d); /* the map owns key.data */
+  d->warnings++;
+  fprintf(d->out, "WARNING: %s", sb_cstr(&msg));
+  sb_free(&msg);
   if (loc.file) {
     fputs(": ", d->out);
     print_loc(d->out, loc);
@@ -133,3 +149,12 @@ SourceFile *source_read(const char *path, const char *shown_name) {
 }
 
 void source_free(SourceFile *f) { free(f); }
+
+void diag_free(Diag *d) {
+  HashMap *m = d->warned;
+  if (!m) return;
+  for (size_t i = 0; i < m->cap; i++) free((void *)m->slots[i].key);
+  hashmap_free(m);
+  free(m);
+  d->warned = NULL;
+}

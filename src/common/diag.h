@@ -39,9 +39,11 @@ typedef struct Diag {
   int max_errors;  /* print at most this many errors */
   int warnings;    /* warnings printed */
   bool no_warn;    /* -w: suppress warnings */
+  void *warned;    /* warnings already given (a HashMap), printed once */
 } Diag;
 
 void diag_init(Diag *d, FILE *out);
+void diag_free(Diag *d);
 
 /* Report an error.  `kind` starts the message ("parse error"); `saw`
  * describes the offending token ("operator '}'") or is NULL for errors

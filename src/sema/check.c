@@ -208,41 +208,6 @@ static const TargetVar *find_var(Sema *S, const char *name) {
   return NULL;
 }
 
-/* The BTF type for a C spelling: "struct file *" and the like. */
-static int btf_for_ctype(Sema *S, const char *ctype) {
-  struct btf *b = target_btf(S->target, NULL);
-  if (!b) return 0;
-  char buf[256];
-  snprintf(buf, sizeof buf, "%s", ctype);
-  int stars = 0;
-  char *end = buf + strlen(buf);
-  while (end > buf && (end[-1] == '*' || end[-1] == ' ')) {
-    if (end[-1] == '*') stars++;
-    *--end = 0;
-  }
-  char *name = buf;
-  while (!strncmp(name, "const ", 6) || !strncmp(name, "volatile ", 9))
-    name += name[0] == 'c' ? 6 : 9;
-  int kind = BTF_KIND_TYPEDEF;
-  if (!strncmp(name, "struct ", 7)) kind = BTF_KIND_STRUCT, name += 7;
-  else if (!strncmp(name, "union ", 6)) kind = BTF_KIND_UNION, name += 6;
-  else if (!strncmp(name, "enum ", 5)) kind = BTF_KIND_ENUM, name += 5;
-  int id = btf__find_by_name_kind(b, name, kind);
-  if (id <= 0 && kind == BTF_KIND_TYPEDEF) id = btf__find_by_name_kind(b, name, BTF_KIND_INT);
-  if (id <= 0) return 0;
-  /* Find the pointer type(s) to it. */
-  for (int s = 0; s < stars; s++) {
-    int found = 0;
-    for (unsigned t = 1; t < btf__type_cnt(b) && !found; t++) {
-      const struct btf_type *ty = btf__type_by_id(b, t);
-      if (btf_kind(ty) == BTF_KIND_PTR && (int)ty->type == id) found = (int)t;
-    }
-    if (!found) return 0;
-    id = found;
-  }
-  return id;
-}
-
 static int skip_mods(struct btf *b, int id) {
   for (int i = 0; i < 32 && id; i++) {
     const struct btf_type *t = btf__type_by_id(b, (unsigned)id);
@@ -375,7 +340,7 @@ static VType infer_target(Sema *S, Expr *e) {
     return VT_UNKNOWN;
   }
   e->ref = (void *)v;
-  int id = v->btf_id ? v->btf_id : btf_for_ctype(S, v->ctype);
+  int id = v->btf_id ? v->btf_id : target_type_id(S->target, v->ctype);
   e->btf_id = id;
   if (!e->comps.len && !e->pretty && !id) {
     /* No BTF: decide from the C spelling. */
@@ -556,7 +521,10 @@ static VType infer(Sema *S, Expr *e, VType want) {
     if (!f) {
       f = cur_function_for_call(S, e);
       e->ref = f;
-      if (f) f->used = true;
+      if (f && !f->used) {
+        f->used = true;
+        vec_push(&S->used, S->arena, f);
+      }
       if (!f) {
         for (size_t i = 0; i < e->args.len; i++) infer(S, e->args.items[i], VT_UNKNOWN);
         break;
@@ -877,16 +845,10 @@ static void check_probe(Sema *S, Probe *p) {
   S->cur_probe = NULL;
 }
 
+/* The functions probes reach, in the order they were first called (the
+ * list grows while it is walked). */
 static void each_used_function(Sema *S, void (*fn)(Sema *, Function *)) {
-  HashMap *m = &S->functions;
-  for (size_t i = 0; i < m->cap; i++) {
-    if (!m->slots[i].key) continue;
-    Vec *v = m->slots[i].value;
-    for (size_t k = 0; k < v->len; k++) {
-      Function *f = v->items[k];
-      if (f->used) fn(S, f);
-    }
-  }
+  for (size_t i = 0; i < S->used.len; i++) fn(S, S->used.items[i]);
 }
 
 static void report_unresolved_fn(Sema *S, Function *f) {
@@ -903,7 +865,6 @@ static void report_unresolved_fn(Sema *S, Function *f) {
   }
 }
 
-static void add_used(Sema *S, Function *f) { vec_push(&S->prog->functions, S->arena, f); }
 
 void check_program(Sema *S) {
   Program *prog = S->prog;
@@ -941,7 +902,7 @@ void check_program(Sema *S) {
         sema_error(S, g->loc, ident(S, g->name), "unresolved type of index %d of '%s'", k + 1, g->name);
   }
   /* Used functions, and the globals anything uses. */
-  each_used_function(S, add_used);
+  prog->functions = S->used;
   Vec kept = {0};
   for (size_t i = 0; i < prog->globals.len; i++) {
     Symbol *g = prog->globals.items[i];
@@ -957,12 +918,46 @@ void check_program(Sema *S) {
 
 /* ---- Elision (unless -u) ---- */
 
-/* Could evaluating e have an effect?  Calls count as effects unless they
- * are string formatting or a builtin marked pure. */
+static bool has_effect(const Expr *e);
+
+/* Does the statement change anything outside its function (globals,
+ * output, target memory), or may it raise?  Locals do not count. */
+static bool stmt_has_effect(const Stmt *st) {
+  if (!st) return false;
+  for (size_t i = 0; i < st->stmts.len; i++)
+    if (stmt_has_effect(st->stmts.items[i])) return true;
+  if (st->kind == S_DELETE || st->kind == S_NEXT) return true;
+  if (st->e && has_effect(st->e)) return true;
+  if (has_effect(st->cond) || has_effect(st->init) || has_effect(st->step)) return true;
+  return stmt_has_effect(st->body) || stmt_has_effect(st->els);
+}
+
+/* A script function is pure when its body only computes; a builtin when
+ * its declaration says so. */
+static bool function_pure(Function *f) {
+  if (f->purity >= 2) return f->purity == 2;
+  if (f->purity == 1) return false; /* recursion: assume the worst */
+  if (f->builtin) {
+    f->purity = f->item->code && strstr(f->item->code, "/* pure */") ? 2 : 3;
+  } else {
+    f->purity = 1;
+    f->purity = f->item->body && !stmt_has_effect(f->item->body) ? 2 : 3;
+  }
+  return f->purity == 2;
+}
+
+/* Could evaluating e have an effect?  Assignments count unless to a local;
+ * calls unless string formatting or a pure function. */
 static bool has_effect(const Expr *e) {
   if (!e) return false;
   switch (e->kind) {
-  case E_ASSIGN: case E_CREMENT: case E_EMBEDDED:
+  case E_ASSIGN: case E_CREMENT: {
+    const Expr *l = e->l;
+    const Symbol *sym = l->kind == E_VAR ? l->ref : NULL;
+    if (!sym || sym->kind == SYM_GLOBAL) return true; /* globals, arrays, targets */
+    break;
+  }
+  case E_EMBEDDED:
     return true;
   case E_BINARY:
     if (e->op == OP_DIV || e->op == OP_MOD) return true; /* may raise an error */
@@ -971,8 +966,8 @@ static bool has_effect(const Expr *e) {
     bool pure = strcmp(e->name, "sprintf") == 0 || strcmp(e->name, "sprint") == 0 ||
                 strcmp(e->name, "sprintln") == 0 || strcmp(e->name, "sprintd") == 0 ||
                 strcmp(e->name, "sprintdln") == 0;
-    const Function *f = e->ref;
-    if (f && f->builtin && f->item->code && strstr(f->item->code, "/* pure */")) pure = true;
+    Function *f = e->ref;
+    if (f && function_pure(f)) pure = true;
     if (!pure) return true;
     break;
   }

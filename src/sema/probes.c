@@ -179,6 +179,13 @@ static int expand_kfunc(Sema *S, Ctx *cx, const Vec *comps, Stmt *body, size_t a
     else if (statement || (strcmp(n, "call") != 0 && strcmp(n, "exported") != 0)) return 0;
   }
   const char *glob = function_part(S, spec);
+  if (strchr(spec, '@') && strpbrk(glob, "*?[")) {
+    sema_error(S, fc->loc, arena_printf(S->arena, "string \"%s\"", spec),
+               "choosing functions by source file (\"%s\") needs DWARF debuginfo; this "
+               "target describes the kernel with BTF and symbols only: name the "
+               "functions instead, as in \"sock_*\"", spec);
+    return -1;
+  }
   if (statement && strchr(spec, ':')) {
     sema_error(S, fc->loc, arena_printf(S->arena, "string \"%s\"", spec),
                "kernel.statement with a source line needs DWARF debuginfo; this "
@@ -251,9 +258,15 @@ static Stmt *syscall_prologue(Sema *S, TargetSyscall *sc, bool ret) {
     bool quoted = sema_functions_named(S, "user_string_quoted") != NULL;
     for (size_t i = 0; i < sargs->len; i++) {
       const TargetVar *v = sargs->items[i];
-      const char *n = is_keyword(v->name) ? arena_printf(S->arena, "%s_", v->name) : v->name;
+      /* An argument may not take the name of a keyword or of a variable
+       * the prologue sets itself (newuname's "name"). */
+      bool clash = is_keyword(v->name) || !strcmp(v->name, "name") ||
+                   !strcmp(v->name, "argstr") || !strcmp(v->name, "retstr");
+      const char *n = clash ? arena_printf(S->arena, "%s_arg", v->name) : v->name;
       bool ptr = strchr(v->ctype, '*') != NULL;
-      bool str = ptr && strstr(v->ctype, "char") && !strstr(v->ctype, "**");
+      /* Input strings (const char *filename) are read; other pointers,
+       * like read()'s buffer, are only addresses. */
+      bool str = ptr && strstr(v->ctype, "const char") && !strstr(v->ctype, "**");
       if (i) {
         sb_puts(&fmt, ", ");
       }

@@ -58,6 +58,7 @@ typedef struct Function {
   SrcLoc ret_loc;        /* where it was inferred */
   bool builtin;          /* body is "ctap:builtin": the backend implements it */
   bool used;             /* reachable from a probe */
+  int purity;            /* elision: 0 unknown, 1 being decided, 2 pure, 3 not */
 } Function;
 
 /* A probe family: how the event reaches the handler. */

@@ -20,6 +20,7 @@ typedef struct Sema {
   HashMap privates;       /* "N:name" -> Symbol* (file N's private globals) */
   HashMap functions;      /* name -> Vec* of Function* (overloads) */
   Vec aliases;            /* Item*: every probe alias definition seen */
+  Vec used;               /* Function*: reachable from probes, in first-use order */
   size_t files_seen;      /* front->files registered so far */
   bool changed;           /* type inference made progress this round */
   bool final_round;       /* report what is still unresolved */

@@ -268,6 +268,7 @@ int main(int argc, char **argv) {
   rc = 1;
 
 out:
+  diag_free(&diag);
   front_free(&front);
   kconfig_free(&kconfig);
   arena_destroy(&arena);

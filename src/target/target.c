@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,8 @@ void target_free(Target *t) {
   hashmap_free(&t->funcs);
   hashmap_free(&t->events);
   hashmap_free(&t->syscalls);
+  hashmap_free(&t->btf_funcs);
+  hashmap_free(&t->btf_types);
 }
 
 static bool file_exists(const char *p) {
@@ -146,10 +149,77 @@ const char *target_type_name(Target *t, int btf_id) {
   return r;
 }
 
+/* BTF types by name and pointers by pointee, indexed once:
+ * btf__find_by_name_kind is a linear scan. */
+static void index_btf_types(Target *t, struct btf *b) {
+  if (t->btf_types_indexed) return;
+  t->btf_types_indexed = true;
+  for (unsigned id = 1; id < btf__type_cnt(b); id++) {
+    const struct btf_type *ty = btf__type_by_id(b, id);
+    int k = btf_kind(ty);
+    const char *prefix = k == BTF_KIND_STRUCT ? "struct " : k == BTF_KIND_UNION ? "union "
+                         : k == BTF_KIND_ENUM || k == BTF_KIND_ENUM64 ? "enum "
+                         : k == BTF_KIND_TYPEDEF || k == BTF_KIND_INT ? "" : NULL;
+    if (k == BTF_KIND_PTR) {
+      char key[24];
+      int n = snprintf(key, sizeof key, "*%u", ty->type);
+      if (!hashmap_get(&t->btf_types, key, (size_t)n)) {
+        char *k2 = arena_strndup(t->arena, key, (size_t)n);
+        hashmap_put(&t->btf_types, k2, (size_t)n, (void *)(uintptr_t)id);
+      }
+      continue;
+    }
+    if (!prefix) continue;
+    const char *name = btf__name_by_offset(b, ty->name_off);
+    if (!name || !*name) continue;
+    char *key = arena_printf(t->arena, "%s%s", prefix, name);
+    if (!hashmap_get(&t->btf_types, key, strlen(key)))
+      hashmap_put(&t->btf_types, key, strlen(key), (void *)(uintptr_t)id);
+  }
+}
+
+int target_type_id(Target *t, const char *ctype) {
+  struct btf *b = target_btf(t, NULL);
+  if (!b) return 0;
+  index_btf_types(t, b);
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", ctype);
+  int stars = 0;
+  char *end = buf + strlen(buf);
+  while (end > buf && (end[-1] == '*' || end[-1] == ' ')) {
+    if (end[-1] == '*') stars++;
+    *--end = 0;
+  }
+  char *name = buf;
+  while (!strncmp(name, "const ", 6) || !strncmp(name, "volatile ", 9))
+    name += name[0] == 'c' ? 6 : 9;
+  int id = (int)(uintptr_t)hashmap_get(&t->btf_types, name, strlen(name));
+  for (int s = 0; id && s < stars; s++) {
+    char key[24];
+    int n = snprintf(key, sizeof key, "*%d", id);
+    id = (int)(uintptr_t)hashmap_get(&t->btf_types, key, (size_t)n);
+  }
+  return id;
+}
+
+/* BTF FUNC ids by name, indexed once (btf__find_by_name_kind is a scan). */
+static int btf_func_id(Target *t, struct btf *b, const char *name) {
+  if (!t->btf_funcs_indexed) {
+    t->btf_funcs_indexed = true;
+    for (unsigned id = 1; id < btf__type_cnt(b); id++) {
+      const struct btf_type *ty = btf__type_by_id(b, id);
+      if (btf_kind(ty) != BTF_KIND_FUNC) continue;
+      const char *n = btf__name_by_offset(b, ty->name_off);
+      hashmap_put(&t->btf_funcs, n, strlen(n), (void *)(uintptr_t)id);
+    }
+  }
+  return (int)(uintptr_t)hashmap_get(&t->btf_funcs, name, strlen(name));
+}
+
 bool target_function_params(Target *t, const char *name, Vec *params, int *ret_id) {
   struct btf *b = target_btf(t, NULL);
   if (!b) return false;
-  int id = btf__find_by_name_kind(b, name, BTF_KIND_FUNC);
+  int id = btf_func_id(t, b, name);
   if (id <= 0) return false;
   const struct btf_type *fn = btf__type_by_id(b, (unsigned)id);
   const struct btf_type *proto = btf__type_by_id(b, fn->type);

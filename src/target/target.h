@@ -79,6 +79,10 @@ typedef struct Target {
   bool btf_tried;
   const char *btf_error;    /* why there is no BTF */
   const char *btf_source;   /* where it came from */
+  HashMap btf_funcs;        /* FUNC name -> BTF id */
+  HashMap btf_types;        /* "struct x", "u32", "*ID" (pointer to ID) -> id */
+  bool btf_types_indexed;
+  bool btf_funcs_indexed;
   HashMap funcs;            /* kernel text symbols: name -> name */
   Vec func_names;           /* the same, sorted */
   bool funcs_loaded;
@@ -98,6 +102,9 @@ void target_free(Target *t);
 
 /* The kernel's BTF, or NULL with the reason in *err. */
 struct btf *target_btf(Target *t, const char **err);
+/* The BTF type of a C spelling ("struct file *", "const char *",
+ * "size_t"), or 0. */
+int target_type_id(Target *t, const char *ctype);
 /* The C spelling of a BTF type ("struct file *"). */
 const char *target_type_name(Target *t, int btf_id);
 
