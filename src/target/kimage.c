@@ -239,13 +239,24 @@ static KimageDec kimage_decompress(KimageCodec c, const unsigned char *in, size_
   }
 }
 
+/* libelf's reason for the last failure (some failures set none). */
+static const char *kimage_elf_why(void) {
+  int e = elf_errno();
+  return e ? elf_errmsg(e) : "malformed header";
+}
+
 /* A malloc'd copy of the BTF in `elf` (an image of `len` bytes), or a
  * message naming `what`. */
 static int kimage_elf_btf(const char *what, Elf *elf, size_t len, void **data, size_t *size,
                           char **err) {
   GElf_Ehdr eh;
-  if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh)) {
-    *err = kimage_msg(what, "invalid ELF file: %s", elf_errmsg(-1));
+  (void)elf_errno(); /* start clean: the reasons below are for this file */
+  if (elf_kind(elf) != ELF_K_ELF) {
+    *err = kimage_msg(what, "invalid ELF file: unknown ELF class or version");
+    return -EINVAL;
+  }
+  if (!gelf_getehdr(elf, &eh)) {
+    *err = kimage_msg(what, "invalid ELF file: %s", kimage_elf_why());
     return -EINVAL;
   }
   /* libelf quietly drops the section headers past the end of a file. */
@@ -257,19 +268,19 @@ static int kimage_elf_btf(const char *what, Elf *elf, size_t len, void **data, s
   }
   size_t shstrndx;
   if (elf_getshdrstrndx(elf, &shstrndx) != 0) {
-    *err = kimage_msg(what, "invalid ELF file: %s", elf_errmsg(-1));
+    *err = kimage_msg(what, "invalid ELF file: %s", kimage_elf_why());
     return -EINVAL;
   }
   Elf_Scn *scn = NULL;
   GElf_Shdr sh;
   while ((scn = elf_nextscn(elf, scn)) != NULL) {
     if (!gelf_getshdr(scn, &sh)) {
-      *err = kimage_msg(what, "invalid ELF section header: %s", elf_errmsg(-1));
+      *err = kimage_msg(what, "invalid ELF section header: %s", kimage_elf_why());
       return -EINVAL;
     }
     const char *name = elf_strptr(elf, shstrndx, sh.sh_name);
     if (!name) {
-      *err = kimage_msg(what, "invalid ELF section name: %s", elf_errmsg(-1));
+      *err = kimage_msg(what, "invalid ELF section name: %s", kimage_elf_why());
       return -EINVAL;
     }
     if (strcmp(name, ".BTF") == 0) break;
@@ -284,7 +295,7 @@ static int kimage_elf_btf(const char *what, Elf *elf, size_t len, void **data, s
   }
   Elf_Data *d = elf_rawdata(scn, NULL);
   if (!d) {
-    *err = kimage_msg(what, "cannot read the .BTF section: %s", elf_errmsg(-1));
+    *err = kimage_msg(what, "cannot read the .BTF section: %s", kimage_elf_why());
     return -EINVAL;
   }
   const unsigned char *b = d->d_buf;
@@ -308,7 +319,7 @@ static int kimage_btf_from_fd(const char *path, int fd, size_t len, void **data,
                               char **err) {
   Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
   if (!elf) {
-    *err = kimage_msg(path, "invalid ELF file: %s", elf_errmsg(-1));
+    *err = kimage_msg(path, "invalid ELF file: %s", kimage_elf_why());
     return -EINVAL;
   }
   int rc = kimage_elf_btf(path, elf, len, data, size, err);
@@ -400,7 +411,7 @@ static int kimage_try_payload(const char *path, const unsigned char *buf, size_t
     }
     Elf *elf = elf_memory((char *)o.buf, o.len);
     if (!elf) {
-      *err = kimage_msg(what, "invalid ELF file: %s", elf_errmsg(-1));
+      *err = kimage_msg(what, "invalid ELF file: %s", kimage_elf_why());
       rc = -EINVAL;
     } else {
       rc = kimage_elf_btf(what, elf, o.len, data, size, err);

@@ -1,5 +1,7 @@
 /* release: the target kernel's identity from uname, -r and -a. */
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 
@@ -60,11 +62,21 @@ bool target_kernel_resolve(TargetKernel *k, Arena *a, const char *r_opt,
   k->source_dir = k->build_dir;
   const char *inc = read_line(a, arena_printf(a, "%s/Makefile", k->build_dir));
   if (inc && strncmp(inc, "include ", 8) == 0) {
+    /* "include /usr/src/linux-headers-R-common/Makefile", or relative to
+     * the Makefile's own folder: "include $(dir ...)../X-common/Makefile" */
     const char *mk = inc + 8;
+    const char *paren = strrchr(mk, ')');
+    bool relative = paren != NULL;
+    if (relative) mk = paren + 1;
     size_t n = strlen(mk);
     if (n > 9 && strcmp(mk + n - 9, "/Makefile") == 0) {
       const char *dir = arena_strndup(a, mk, n - 9);
-      k->source_dir = dir[0] == '/' ? arena_printf(a, "%s%s", k->root, dir) : dir;
+      char *real = realpath(k->build_dir, NULL);
+      if (relative || dir[0] != '/')
+        k->source_dir = arena_printf(a, "%s/%s", real ? real : k->build_dir, dir);
+      else
+        k->source_dir = arena_printf(a, "%s%s", k->root, dir);
+      free(real);
     }
   }
   k->arch = arena_strdup(a, arch_opt ? arch_opt : u.machine);

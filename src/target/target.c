@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,16 +45,66 @@ static int cmp_str(const void *a, const void *b) {
 
 /* ---- BTF ---- */
 
+/* $XDG_CACHE_HOME/ctap/btf/NAME-SIZE-MTIME.btf for an image, or NULL. */
+static const char *btf_cache_path(Target *t, const char *image) {
+  struct stat st;
+  if (stat(image, &st) != 0) return NULL;
+  const char *base = getenv("XDG_CACHE_HOME");
+  const char *home = getenv("HOME");
+  const char *dir = base && *base ? arena_printf(t->arena, "%s/ctap/btf", base)
+                    : home && *home ? arena_printf(t->arena, "%s/.cache/ctap/btf", home)
+                                    : NULL;
+  if (!dir) return NULL;
+  const char *name = strrchr(image, '/');
+  return arena_printf(t->arena, "%s/%s-%lld-%lld.btf", dir, name ? name + 1 : image,
+                      (long long)st.st_size, (long long)st.st_mtime);
+}
+
+/* Write the cache file (best effort: a cache that cannot be written is
+ * only slower). */
+static void btf_cache_store(const char *path, const void *data, size_t size) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", path);
+  for (char *p = dir + 1; *p; p++)
+    if (*p == '/') {
+      *p = 0;
+      mkdir(dir, 0755);
+      *p = '/';
+    }
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
+  FILE *fp = fopen(tmp, "wb");
+  if (!fp) return;
+  bool ok = fwrite(data, 1, size, fp) == size;
+  ok = fclose(fp) == 0 && ok;
+  if (!ok || rename(tmp, path) != 0) unlink(tmp);
+}
+
 /* Load BTF from a file that is raw BTF, an ELF with .BTF, or a
  * compressed kernel image. */
 static struct btf *load_btf_file(Target *t, const char *path) {
-  struct btf *b = btf__parse(path, NULL); /* raw or ELF */
+  /* Raw BTF or an ELF with .BTF go to libbpf; anything else is a kernel
+   * image to unpack (asking libbpf first would make it complain). */
+  unsigned char magic[4] = {0};
+  FILE *fp = fopen(path, "rb");
+  if (fp) {
+    if (fread(magic, 1, 4, fp) != 4) memset(magic, 0, sizeof magic);
+    fclose(fp);
+  }
+  bool raw = magic[0] == 0x9f && magic[1] == 0xeb;
+  bool elf = memcmp(magic, "\177ELF", 4) == 0;
+  struct btf *b = raw ? btf__parse_raw(path) : elf ? btf__parse_elf(path, NULL) : NULL;
   if (b) return b;
+  /* Unpacking an image takes most of a second: keep its BTF in a cache
+   * keyed by the image's name, size and time. */
+  const char *cached = btf_cache_path(t, path);
+  if (cached && (b = btf__parse_raw(cached)) != NULL) return b;
   void *data = NULL;
   size_t size = 0;
   char *err = NULL;
   if (kimage_read_btf(path, &data, &size, &err) == 0) {
     b = btf__new(data, (unsigned)size);
+    if (b && cached) btf_cache_store(cached, data, size);
     free(data);
     if (b) return b;
     t->btf_error = arena_printf(t->arena, "%s: the .BTF section is not valid BTF", path);
@@ -275,6 +326,7 @@ static void load_funcs(Target *t) {
   if (!t->func_names.len) {
     /* No symbol table: the functions BTF knows are the next best thing. */
     struct btf *b = target_btf(t, NULL);
+    t->funcs_from_btf = b != NULL;
     for (unsigned id = 1; b && id < btf__type_cnt(b); id++) {
       const struct btf_type *ty = btf__type_by_id(b, id);
       if (btf_kind(ty) != BTF_KIND_FUNC) continue;
@@ -535,6 +587,25 @@ static void load_syscalls_tracefs(Target *t) {
   closedir(d);
 }
 
+/* Is the last word of a prototype parameter a type rather than a name?
+ * (p is the parameter, nm its last word) */
+static bool param_unnamed(const char *p, const char *nm) {
+  if (!*nm || nm == p) return true; /* ends in '*', or a lone word */
+  static const char *const types[] = {"int", "long", "char", "short", "unsigned", "signed",
+                                      "u32", "u64", "s32", "s64", "size_t", "pid_t",
+                                      "uid_t", "gid_t", "umode_t", "off_t", "loff_t",
+                                      "key_t", "mqd_t", "timer_t", "clockid_t", "qid_t",
+                                      "rwf_t", "aio_context_t", "key_serial_t", NULL};
+  for (int i = 0; types[i]; i++)
+    if (strcmp(nm, types[i]) == 0) return true;
+  /* "struct foo" with no name: the word before is struct/union/enum. */
+  const char *w = nm;
+  while (w > p && w[-1] == ' ') w--;
+  return (w - p >= 6 && strncmp(w - 6, "struct", 6) == 0) ||
+         (w - p >= 5 && strncmp(w - 5, "union", 5) == 0) ||
+         (w - p >= 4 && strncmp(w - 4, "enum", 4) == 0);
+}
+
 /* Another kernel: prototypes "asmlinkage long sys_NAME(TYPE NAME, ...);" in
  * the build tree's include/linux/syscalls.h, for the syscalls its symbol
  * table implements. */
@@ -558,7 +629,7 @@ static void load_syscalls_headers(Target *t) {
     char *name = arena_strndup(t->arena, s, (size_t)(paren - s));
     char sym[300];
     snprintf(sym, sizeof sym, "__x64_sys_%s", name);
-    if (t->func_names.len && !target_function_exists(t, sym) &&
+    if (t->func_names.len && !t->funcs_from_btf && !target_function_exists(t, sym) &&
         !target_function_exists(t, arena_printf(t->arena, "sys_%s", name)))
       continue;
     Vec args = {0};
@@ -573,8 +644,13 @@ static void load_syscalls_headers(Target *t) {
                         (nm[-1] >= '0' && nm[-1] <= '9') || (nm[-1] >= 'A' && nm[-1] <= 'Z')))
         nm--;
       TargetVar *v = arena_alloc(t->arena, sizeof *v);
-      v->name = arena_strdup(t->arena, nm);
-      *nm = 0;
+      if (param_unnamed(p, nm)) {
+        /* "int __user *": a prototype without names; number them. */
+        v->name = arena_printf(t->arena, "arg%zu", args.len + 1);
+      } else {
+        v->name = arena_strdup(t->arena, nm);
+        *nm = 0;
+      }
       /* "const char __user *" -> "const char *" */
       StrBuf ty;
       sb_init(&ty);

@@ -86,6 +86,7 @@ typedef struct Target {
   HashMap funcs;            /* kernel text symbols: name -> name */
   Vec func_names;           /* the same, sorted */
   bool funcs_loaded;
+  bool funcs_from_btf;      /* no symbol table: BTF's FUNCs (not all) */
   const char *funcs_error;
   HashMap events;           /* "system:event" -> TargetEvent* */
   Vec event_list;           /* TargetEvent*, sorted */

@@ -8,6 +8,13 @@
 #                  failed.  [man error::pass2]", first diagnostic = NAME.err.
 #   list/NAME.cmd  a stap command line (-l/-L); every line of NAME.grep
 #                  (an extended regexp) must match a line of its output.
+#   examples/NAME  every examples/*.stp elaborates (-p2) for this kernel,
+#                  except those listed in examples.fail with the first line
+#                  of their expected error.
+#   debian/...     the same examples and list/*.cmd against Debian 12's
+#                  current kernel (scripts/fetch-debian-kernel.sh, -r its
+#                  build tree; SKIP if the package registry is unreachable),
+#                  with debian-list/NAME.cmd and .grep for its own facts.
 # One line per test: PASS:/FAIL:/SKIP:; exits 0 whenever it ran.
 # Regenerate expectations after reviewing a change: regen.sh NAME...
 DIR=$(cd "$(dirname "$0")" && pwd)
@@ -70,4 +77,47 @@ for cmd in "$DIR"/list/*.cmd; do
   elif [[ -n $missing ]]; then fail "$name" "missing lines" <<< "$missing"
   else echo "PASS: $name"; fi
 done
+# examples_check PREFIX [stap options...]: -p2 of every shipped example.
+examples_check() {
+  local prefix=$1
+  shift
+  for stp in "$ROOT"/examples/*.stp; do
+    local ex=$(basename "${stp%.stp}") name=$prefix/examples/$(basename "${stp%.stp}")
+    local -a args=()
+    [[ -f ${stp%.stp}.args ]] && mapfile -t args < "${stp%.stp}.args"
+    timeout -k 5 120 "$STAP" -p2 "$@" "$stp" "${args[@]}" > "$TMP/out" 2> "$TMP/err" < /dev/null
+    local rc=$? want
+    want=$(awk -v n="$ex" '$1 == n { sub(/^[^ ]+ /, ""); print; exit }' "$DIR/examples.fail")
+    if [[ -n $want ]]; then
+      if ((rc == 1)) && [[ $(head -n 1 "$TMP/err") == "$want" ]]; then echo "PASS: $name (fails as expected)"
+      else fail "$name" "expected to fail with: $want" < "$TMP/err"; fi
+    elif ((rc != 0)); then fail "$name" "exit $rc" < "$TMP/err"
+    else echo "PASS: $name"; fi
+  done
+}
+
+examples_check sema
+
+# Debian 12's current kernel, if it can be fetched.
+if fetch=$(bash "$ROOT/scripts/fetch-debian-kernel.sh" 2> "$TMP/fetch"); then
+  release=$(<"$fetch/release")
+  build=$fetch/root/lib/modules/$release/build
+  examples_check sema/debian -r "$build"
+  for cmd in "$DIR"/list/*.cmd "$DIR"/debian-list/*.cmd; do
+    [[ -f $cmd ]] || continue
+    name=sema/debian/$(basename "$(dirname "$cmd")")/$(basename "${cmd%.cmd}")
+    (cd "$ROOT" && PATH=$(dirname "$STAP"):$PATH KROOT=$build timeout -k 5 120 \
+       bash -c "stap() { command stap -r \"\$KROOT\" \"\$@\"; }; $(<"$cmd")") \
+      > "$TMP/out" 2> "$TMP/err" < /dev/null
+    rc=$?
+    missing=$(while IFS= read -r re; do grep -qE -- "$re" "$TMP/out" || echo "no line matches: $re"; done < "${cmd%.cmd}.grep")
+    if ((rc != 0)); then fail "$name" "exit $rc" < "$TMP/err"
+    elif [[ -n $missing ]]; then fail "$name" "missing lines" <<< "$missing"
+    else echo "PASS: $name"; fi
+  done
+elif grep -q 'cannot reach the package registry' "$TMP/fetch"; then
+  echo "SKIP: sema/debian (Debian kernel not fetchable: $(head -n 1 "$TMP/fetch"))"
+else
+  fail sema/debian "fetching the Debian kernel failed" < "$TMP/fetch"
+fi
 exit 0
