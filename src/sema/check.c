@@ -104,6 +104,8 @@ static Function *cur_function_for_call(Sema *S, Expr *e) {
   for (size_t i = 0; fns && i < fns->len; i++) {
     Function *f = fns->items[i];
     if (f->params.len != e->args.len) continue;
+    /* A private function is seen only from its own file. */
+    if (f->item->private_ && f->item->file != e->loc.file) continue;
     /* The user's own definition wins over the library's (priority 0 < 1). */
     if (!best || (best->item->file->is_tapset && !f->item->file->is_tapset)) best = f;
   }
@@ -308,6 +310,21 @@ static VType chain_value(Sema *S, Expr *e, int id) {
                "a '$' suffix to print it", e->kind == E_TARGET ? e->name : "@cast",
                target_type_name(S->target, final));
   return t;
+}
+
+/* The BTF type an expression's value has, when pass 2 knows it. */
+static int expr_btf_type(const Expr *e) {
+  switch (e->kind) {
+  case E_TARGET: case E_CAST: case E_VARREF: case E_AUTOCAST: {
+    if (e->addr_of || e->pretty) return 0;
+    if (e->comps.len) return ((TargetComp *)vec_last(&e->comps))->btf_id;
+    return e->btf_id > 0 ? e->btf_id : 0;
+  }
+  case E_ENTRY:
+    return expr_btf_type(e->l);
+  default:
+    return 0;
+  }
 }
 
 static VType infer_target(Sema *S, Expr *e) {
@@ -662,10 +679,14 @@ static VType infer(Sema *S, Expr *e, VType want) {
   }
   case E_TARGET: t = infer_target(S, e); break;
   case E_CAST: t = infer_cast(S, e); break;
-  case E_AUTOCAST:
+  case E_AUTOCAST: {
     infer(S, e->l, VT_LONG);
-    t = e->pretty ? VT_STRING : VT_LONG;
+    /* The chain continues from the operand's type when it has one:
+     * @entry($file)->f_inode, (cond ? $a : $b)->x. */
+    int id = expr_btf_type(e->l);
+    t = id ? chain_value(S, e, id) : e->pretty ? VT_STRING : VT_LONG;
     break;
+  }
   case E_VARREF: {
     struct btf *b = target_btf(S->target, NULL);
     int id = b ? btf__find_by_name_kind(b, arena_strndup(S->arena, e->str, strcspn(e->str, "@")),

@@ -375,11 +375,24 @@ static const char *find_tracefs(Target *t) {
   return NULL;
 }
 
-/* "field:unsigned int fd;\toffset:16;..." -> ("fd", "unsigned int") */
+/* "field:unsigned int fd;\toffset:16;..." -> ("fd", "unsigned int");
+ * "field:__data_loc char[] comm;" (a string stored in the record) ->
+ * ("comm", "char[]"). */
 static TargetVar *parse_format_field(Target *t, const char *line) {
   const char *f = strstr(line, "field:");
   if (!f) return NULL;
   f += 6;
+  if (strncmp(f, "__data_loc ", 11) == 0) {
+    f += 11;
+    const char *semi = strchr(f, ';'), *br = strstr(f, "[]");
+    if (!semi || !br || br > semi) return NULL;
+    const char *name = br + 2;
+    while (*name == ' ') name++;
+    TargetVar *v = arena_alloc(t->arena, sizeof *v);
+    v->name = arena_strndup(t->arena, name, (size_t)(semi - name));
+    v->ctype = arena_printf(t->arena, "%.*s[]", (int)(br - f), f);
+    return v;
+  }
   const char *semi = strchr(f, ';');
   if (!semi) return NULL;
   const char *end = semi;
