@@ -96,6 +96,7 @@ static void sym_type(Sema *S, Symbol *s, VType t, SrcLoc loc) {
 }
 
 static VType infer(Sema *S, Expr *e, VType want);
+static VType value_type(Sema *S, int id, bool *ok);
 static void check_stmt(Sema *S, Stmt *st);
 
 static Function *cur_function_for_call(Sema *S, Expr *e) {
@@ -327,11 +328,58 @@ static int expr_btf_type(const Expr *e) {
   }
 }
 
+/* $$parms, $$vars, $$locals, $$return (without a pretty-print suffix)
+ * become sprintf("a=0x%x b=0x%x", $a, $b) over this probe's variables, as
+ * stap expands them; there are no locals without DWARF. */
+static void expand_dollar_dollar(Sema *S, Expr *e) {
+  bool parms = !strcmp(e->name, "$$parms") || !strcmp(e->name, "$$vars");
+  bool ret = !strcmp(e->name, "$$return");
+  StrBuf fmt;
+  sb_init(&fmt);
+  Vec args = {0};
+  Expr *f = ast_expr(S->arena, E_STR, e->loc);
+  vec_push(&args, S->arena, f);
+  for (size_t i = 0; S->cur_probe && i < S->cur_probe->vars.len; i++) {
+    const TargetVar *v = S->cur_probe->vars.items[i];
+    bool is_ret = !strcmp(v->name, "return");
+    if (is_ret ? !ret : !parms) continue;
+    int id = v->btf_id ? v->btf_id : target_type_id(S->target, v->ctype);
+    bool ok = true;
+    VType vt = id ? value_type(S, id, &ok) : strchr(v->ctype, '[') ? VT_STRING : VT_LONG;
+    if (fmt.len) sb_putc(&fmt, ' ');
+    if (!ok) {
+      sb_printf(&fmt, "%s={...}", v->name);
+      continue;
+    }
+    sb_printf(&fmt, vt == VT_STRING ? "%s=\"%%s\"" : "%s=0x%%x", v->name);
+    Expr *a = ast_expr(S->arena, E_TARGET, e->loc);
+    a->name = arena_printf(S->arena, "$%s", v->name);
+    vec_push(&args, S->arena, a);
+  }
+  f->str = arena_strndup(S->arena, sb_cstr(&fmt), fmt.len);
+  f->len = (uint32_t)fmt.len;
+  sb_free(&fmt);
+  SrcLoc loc = e->loc;
+  memset(e, 0, sizeof *e);
+  e->loc = loc;
+  if (args.len == 1) {
+    *e = *f; /* nothing to format: the empty string */
+    return;
+  }
+  e->kind = E_CALL;
+  e->name = "sprintf";
+  e->args = args;
+}
+
 static VType infer_target(Sema *S, Expr *e) {
   if (strncmp(e->name, "$$", 2) == 0) {
     static const char *const ok[] = {"$$vars", "$$locals", "$$parms", "$$return"};
     for (size_t i = 0; i < 4; i++)
-      if (strcmp(e->name, ok[i]) == 0) return VT_STRING;
+      if (strcmp(e->name, ok[i]) == 0) {
+        if (e->pretty || S->cur_func) return VT_STRING; /* formatted at run time */
+        expand_dollar_dollar(S, e);
+        return infer(S, e, VT_STRING);
+      }
     sema_error(S, e->loc, ident(S, e->name), "unknown target variable '%s'", e->name);
     return VT_UNKNOWN;
   }

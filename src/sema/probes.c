@@ -338,6 +338,40 @@ static int expand_process(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
     p->target = path;
     return 1;
   }
+  if (strcmp(what->name, "statement") == 0 && path && comps->len == 2) {
+    /* statement(ADDR), or statement("func") at the function's entry; a
+     * source line needs DWARF. */
+    if (what->arg && what->arg->kind == E_NUM) {
+      Probe *p = new_probe(S, cx, PF_UFUNC, arena_printf(S->arena, "process(\"%s\").statement(0x%llx)",
+                                                          path, (unsigned long long)what->arg->num), body);
+      p->target = path;
+      p->address = what->arg->num;
+      return 1;
+    }
+    const char *spec = str_arg(S, what);
+    if (!spec) return -1;
+    if (strchr(spec, ':')) {
+      sema_error(S, what->loc, arena_printf(S->arena, "string \"%s\"", spec),
+                 "a statement by source line needs the program's DWARF debuginfo; "
+                 "give a function name or an address");
+      return -1;
+    }
+    Vec syms = {0};
+    const char *err = usym_functions(path, function_part(S, spec), S->arena, &syms);
+    if (err) {
+      sema_error(S, pc->loc, "probe point", "%s", err);
+      return -1;
+    }
+    for (size_t i = 0; i < syms.len; i++) {
+      USym *u = syms.items[i];
+      Probe *p = new_probe(S, cx, PF_UFUNC,
+                           arena_printf(S->arena, "process(\"%s\").statement(\"%s\")", path, u->name),
+                           body);
+      p->target = path;
+      p->symbol = u->name;
+    }
+    return (int)syms.len;
+  }
   if (strcmp(what->name, "function") != 0 || !path) return 0;
   bool ret = comps->len == 3 && comp_is(comps, 2, "return");
   if (comps->len > 3 || (comps->len == 3 && !ret && !comp_is(comps, 2, "call"))) return 0;
