@@ -31,7 +31,11 @@ void target_free(Target *t) {
   hashmap_free(&t->events);
   hashmap_free(&t->syscalls);
   hashmap_free(&t->btf_funcs);
-  hashmap_free(&t->btf_types);
+  hashmap_free(&t->btf_structs);
+  hashmap_free(&t->btf_unions);
+  hashmap_free(&t->btf_enums);
+  hashmap_free(&t->btf_plain);
+  free(t->btf_ptr_to);
 }
 
 static bool file_exists(const char *p) {
@@ -200,32 +204,32 @@ const char *target_type_name(Target *t, int btf_id) {
   return r;
 }
 
-/* BTF types by name and pointers by pointee, indexed once:
- * btf__find_by_name_kind is a linear scan. */
+/* BTF types by name (one map per kind, keyed by BTF's own strings) and
+ * pointers by pointee (an array), indexed once: btf__find_by_name_kind is
+ * a linear scan. */
 static void index_btf_types(Target *t, struct btf *b) {
   if (t->btf_types_indexed) return;
   t->btf_types_indexed = true;
-  for (unsigned id = 1; id < btf__type_cnt(b); id++) {
+  unsigned n = btf__type_cnt(b);
+  t->btf_ptr_to = xcalloc(n, sizeof *t->btf_ptr_to);
+  t->btf_ntypes = n;
+  for (unsigned id = 1; id < n; id++) {
     const struct btf_type *ty = btf__type_by_id(b, id);
     int k = btf_kind(ty);
-    const char *prefix = k == BTF_KIND_STRUCT ? "struct " : k == BTF_KIND_UNION ? "union "
-                         : k == BTF_KIND_ENUM || k == BTF_KIND_ENUM64 ? "enum "
-                         : k == BTF_KIND_TYPEDEF || k == BTF_KIND_INT ? "" : NULL;
-    if (k == BTF_KIND_PTR) {
-      char key[24];
-      int n = snprintf(key, sizeof key, "*%u", ty->type);
-      if (!hashmap_get(&t->btf_types, key, (size_t)n)) {
-        char *k2 = arena_strndup(t->arena, key, (size_t)n);
-        hashmap_put(&t->btf_types, k2, (size_t)n, (void *)(uintptr_t)id);
-      }
+    HashMap *m;
+    switch (k) {
+    case BTF_KIND_PTR:
+      if (ty->type < n && !t->btf_ptr_to[ty->type]) t->btf_ptr_to[ty->type] = id;
       continue;
+    case BTF_KIND_STRUCT: m = &t->btf_structs; break;
+    case BTF_KIND_UNION: m = &t->btf_unions; break;
+    case BTF_KIND_ENUM: case BTF_KIND_ENUM64: m = &t->btf_enums; break;
+    case BTF_KIND_TYPEDEF: case BTF_KIND_INT: m = &t->btf_plain; break;
+    default: continue;
     }
-    if (!prefix) continue;
     const char *name = btf__name_by_offset(b, ty->name_off);
-    if (!name || !*name) continue;
-    char *key = arena_printf(t->arena, "%s%s", prefix, name);
-    if (!hashmap_get(&t->btf_types, key, strlen(key)))
-      hashmap_put(&t->btf_types, key, strlen(key), (void *)(uintptr_t)id);
+    if (name && *name && !hashmap_get(m, name, strlen(name)))
+      hashmap_put(m, name, strlen(name), (void *)(uintptr_t)id);
   }
 }
 
@@ -244,13 +248,13 @@ int target_type_id(Target *t, const char *ctype) {
   char *name = buf;
   while (!strncmp(name, "const ", 6) || !strncmp(name, "volatile ", 9))
     name += name[0] == 'c' ? 6 : 9;
-  int id = (int)(uintptr_t)hashmap_get(&t->btf_types, name, strlen(name));
-  for (int s = 0; id && s < stars; s++) {
-    char key[24];
-    int n = snprintf(key, sizeof key, "*%d", id);
-    id = (int)(uintptr_t)hashmap_get(&t->btf_types, key, (size_t)n);
-  }
-  return id;
+  HashMap *m = &t->btf_plain;
+  if (!strncmp(name, "struct ", 7)) m = &t->btf_structs, name += 7;
+  else if (!strncmp(name, "union ", 6)) m = &t->btf_unions, name += 6;
+  else if (!strncmp(name, "enum ", 5)) m = &t->btf_enums, name += 5;
+  unsigned id = (unsigned)(uintptr_t)hashmap_get(m, name, strlen(name));
+  for (int s = 0; id && s < stars; s++) id = id < t->btf_ntypes ? t->btf_ptr_to[id] : 0;
+  return (int)id;
 }
 
 /* BTF FUNC ids by name, indexed once (btf__find_by_name_kind is a scan). */

@@ -80,7 +80,9 @@ typedef struct Target {
   const char *btf_error;    /* why there is no BTF */
   const char *btf_source;   /* where it came from */
   HashMap btf_funcs;        /* FUNC name -> BTF id */
-  HashMap btf_types;        /* "struct x", "u32", "*ID" (pointer to ID) -> id */
+  HashMap btf_structs, btf_unions, btf_enums, btf_plain; /* name -> id */
+  unsigned *btf_ptr_to;     /* type id -> id of a pointer to it, or 0 */
+  unsigned btf_ntypes;      /* entries in btf_ptr_to */
   bool btf_types_indexed;
   bool btf_funcs_indexed;
   HashMap funcs;            /* kernel text symbols: name -> name */
