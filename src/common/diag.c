@@ -57,16 +57,13 @@ void diag_print_source(FILE *out, SrcLoc loc) {
   sb_free(&caret);
 }
 
-void diag_error(Diag *d, const char *kind, SrcLoc loc, const char *saw,
-                const char *fmt, ...) {
+void diag_verror(Diag *d, const char *kind, SrcLoc loc, const char *saw,
+                 const char *fmt, va_list ap) {
   d->errors++;
   if (!d->out || d->printed >= d->max_errors) return;
   d->printed++;
-  va_list ap;
-  va_start(ap, fmt);
   fprintf(d->out, "%s: ", kind);
   vfprintf(d->out, fmt, ap);
-  va_end(ap);
   if (saw) {
     fprintf(d->out, "\n        saw: %s at ", saw);
   } else {
@@ -76,6 +73,14 @@ void diag_error(Diag *d, const char *kind, SrcLoc loc, const char *saw,
   fputc('\n', d->out);
   diag_print_source(d->out, loc);
   fputc('\n', d->out);
+}
+
+void diag_error(Diag *d, const char *kind, SrcLoc loc, const char *saw,
+                const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  diag_verror(d, kind, loc, saw, fmt, ap);
+  va_end(ap);
 }
 
 void diag_warning(Diag *d, SrcLoc loc, const char *fmt, ...) {

@@ -14,6 +14,7 @@
 #ifndef CTAP_COMMON_DIAG_H
 #define CTAP_COMMON_DIAG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +51,8 @@ void diag_free(Diag *d);
  * that are about a place rather than a token. */
 void diag_error(Diag *d, const char *kind, SrcLoc loc, const char *saw,
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void diag_verror(Diag *d, const char *kind, SrcLoc loc, const char *saw,
+                 const char *fmt, va_list ap);
 void diag_warning(Diag *d, SrcLoc loc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

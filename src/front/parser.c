@@ -63,13 +63,8 @@ static _Noreturn void fail_at(Parser *P, const Token *t, const char *fmt, ...) {
   if (t->kind != TK_ERROR) {
     va_list ap;
     va_start(ap, fmt);
-    StrBuf sb;
-    sb_init(&sb);
-    sb_vprintf(&sb, fmt, ap);
+    diag_verror(P->diag, "parse error", t->loc, token_describe(t, P->arena), fmt, ap);
     va_end(ap);
-    diag_error(P->diag, "parse error", t->loc, token_describe(t, P->arena),
-               "%s", sb_cstr(&sb));
-    sb_free(&sb);
   }
   longjmp(P->fail, 1);
 }

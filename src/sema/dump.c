@@ -113,53 +113,53 @@ static const char *decl_type(DeclType t) {
   return t == T_LONG ? "long" : t == T_STRING ? "string" : "unknown";
 }
 
-void sema_dump_functions(Front *front, StrBuf *out) {
+/* One line for a library item, or false to leave it out. */
+typedef bool (*ItemLine)(const Item *it, StrBuf *line);
+
+static bool function_line(const Item *it, StrBuf *sb) {
+  if (it->kind != I_FUNCTION || it->private_ || it->name[0] == '_') return false;
+  sb_cat(sb, it->name, ":", decl_type(it->ret_type), " (", NULL);
+  for (size_t p = 0; p < it->params.len; p++) {
+    const Param *pa = it->params.items[p];
+    sb_cat(sb, p ? ", " : "", pa->name, ":", decl_type(pa->type), NULL);
+  }
+  sb_putc(sb, ')');
+  return true;
+}
+
+static bool alias_line(const Item *it, StrBuf *sb) {
+  if (it->kind != I_PROBE || !it->alias) return false;
+  printer_probe_point(sb, it->alias_names.items[0]);
+  sb_puts(sb, it->alias == ALIAS_PROLOGUE ? " = " : " += ");
+  for (size_t p = 0; p < it->points.len; p++) {
+    if (p) sb_puts(sb, ", ");
+    printer_probe_point(sb, it->points.items[p]);
+  }
+  return true;
+}
+
+/* The whole library's items that line() describes, sorted. */
+static void dump_library(Front *front, StrBuf *out, ItemLine line) {
   parse_whole_library(front);
   Vec lines = {0};
+  StrBuf sb;
+  sb_init(&sb);
   for (size_t i = 0; i < front->files.len; i++) {
     const File *f = front->files.items[i];
     if (!f->source->is_tapset) continue;
     for (size_t k = 0; k < f->items.len; k++) {
-      const Item *it = f->items.items[k];
-      if (it->kind != I_FUNCTION || it->private_ || it->name[0] == '_') continue;
-      StrBuf sb;
-      sb_init(&sb);
-      sb_cat(&sb, it->name, ":", decl_type(it->ret_type), " (", NULL);
-      for (size_t p = 0; p < it->params.len; p++) {
-        const Param *pa = it->params.items[p];
-        sb_cat(&sb, p ? ", " : "", pa->name, ":", decl_type(pa->type), NULL);
-      }
-      sb_putc(&sb, ')');
-      vec_push(&lines, front->arena, arena_strdup(front->arena, sb_cstr(&sb)));
-      sb_free(&sb);
+      sb_clear(&sb);
+      if (line(f->items.items[k], &sb))
+        vec_push(&lines, front->arena, arena_strdup(front->arena, sb_cstr(&sb)));
     }
   }
+  sb_free(&sb);
   put_sorted_lines(out, &lines);
 }
 
-void sema_dump_aliases(Front *front, StrBuf *out) {
-  parse_whole_library(front);
-  Vec lines = {0};
-  for (size_t i = 0; i < front->files.len; i++) {
-    const File *f = front->files.items[i];
-    if (!f->source->is_tapset) continue;
-    for (size_t k = 0; k < f->items.len; k++) {
-      const Item *it = f->items.items[k];
-      if (it->kind != I_PROBE || !it->alias) continue;
-      StrBuf sb;
-      sb_init(&sb);
-      printer_probe_point(&sb, it->alias_names.items[0]);
-      sb_puts(&sb, it->alias == ALIAS_PROLOGUE ? " = " : " += ");
-      for (size_t p = 0; p < it->points.len; p++) {
-        if (p) sb_puts(&sb, ", ");
-        printer_probe_point(&sb, it->points.items[p]);
-      }
-      vec_push(&lines, front->arena, arena_strdup(front->arena, sb_cstr(&sb)));
-      sb_free(&sb);
-    }
-  }
-  put_sorted_lines(out, &lines);
-}
+void sema_dump_functions(Front *front, StrBuf *out) { dump_library(front, out, function_line); }
+
+void sema_dump_aliases(Front *front, StrBuf *out) { dump_library(front, out, alias_line); }
 
 void sema_dump_probe_types(StrBuf *out) {
   static const char *const types[] = {

@@ -317,6 +317,30 @@ static int expand_syscall(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
   return (int)scs.len;
 }
 
+/* One probe per function of the program at path matching spec:
+ * process("path").KIND("sym")[.return]. */
+static int expand_usyms(Sema *S, Ctx *cx, const ProbeComp *pc, const char *path,
+                        const char *spec, const char *kind, bool ret, Stmt *body) {
+  Vec syms = {0};
+  const char *err = usym_functions(path, function_part(S, spec), S->arena, &syms);
+  if (err) {
+    sema_error(S, pc->loc, "probe point", "%s", err);
+    return -1;
+  }
+  for (size_t i = 0; i < syms.len; i++) {
+    USym *u = syms.items[i];
+    Probe *p = new_probe(S, cx, PF_UFUNC,
+                         arena_printf(S->arena, "process(\"%s\").%s(\"%s\")%s", path, kind,
+                                      u->name, ret ? ".return" : ""),
+                         body);
+    p->target = path;
+    p->symbol = u->name;
+    p->is_return = ret;
+    if (ret) add_return_var(S, p, "long", 0);
+  }
+  return (int)syms.len;
+}
+
 /* process[("path")].begin/end, process("path").function("sym")[.return] */
 static int expand_process(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
   const ProbeComp *pc = comp(comps, 0), *what = comp(comps, 1);
@@ -356,45 +380,14 @@ static int expand_process(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
                  "give a function name or an address");
       return -1;
     }
-    Vec syms = {0};
-    const char *err = usym_functions(path, function_part(S, spec), S->arena, &syms);
-    if (err) {
-      sema_error(S, pc->loc, "probe point", "%s", err);
-      return -1;
-    }
-    for (size_t i = 0; i < syms.len; i++) {
-      USym *u = syms.items[i];
-      Probe *p = new_probe(S, cx, PF_UFUNC,
-                           arena_printf(S->arena, "process(\"%s\").statement(\"%s\")", path, u->name),
-                           body);
-      p->target = path;
-      p->symbol = u->name;
-    }
-    return (int)syms.len;
+    return expand_usyms(S, cx, pc, path, spec, "statement", false, body);
   }
   if (strcmp(what->name, "function") != 0 || !path) return 0;
   bool ret = comps->len == 3 && comp_is(comps, 2, "return");
   if (comps->len > 3 || (comps->len == 3 && !ret && !comp_is(comps, 2, "call"))) return 0;
   const char *glob = str_arg(S, what);
   if (!glob) return -1;
-  Vec syms = {0};
-  const char *err = usym_functions(path, function_part(S, glob), S->arena, &syms);
-  if (err) {
-    sema_error(S, pc->loc, "probe point", "%s", err);
-    return -1;
-  }
-  for (size_t i = 0; i < syms.len; i++) {
-    USym *u = syms.items[i];
-    Probe *p = new_probe(S, cx, PF_UFUNC,
-                         arena_printf(S->arena, "process(\"%s\").function(\"%s\")%s", path,
-                                      u->name, ret ? ".return" : ""),
-                         body);
-    p->target = path;
-    p->symbol = u->name;
-    p->is_return = ret;
-    if (ret) add_return_var(S, p, "long", 0);
-  }
-  return (int)syms.len;
+  return expand_usyms(S, cx, pc, path, glob, "function", ret, body);
 }
 
 /* perf.(hw|sw|hw_cache|raw).NAME[.sample(N)] */

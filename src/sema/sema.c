@@ -18,12 +18,8 @@ const char *vtype_name(VType t) {
 void sema_error(Sema *S, SrcLoc loc, const char *saw, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  StrBuf sb;
-  sb_init(&sb);
-  sb_vprintf(&sb, fmt, ap);
+  diag_verror(S->diag, "semantic error", loc, saw, fmt, ap);
   va_end(ap);
-  diag_error(S->diag, "semantic error", loc, saw, "%s", sb_cstr(&sb));
-  sb_free(&sb);
 }
 
 Symbol *sema_new_symbol(Sema *S, const char *name, SymKind kind, SrcLoc loc) {

@@ -66,17 +66,24 @@ for stp in "$DIR"/err/*.stp; do
   else echo "PASS: $name"; fi
 done
 
-for cmd in "$DIR"/list/*.cmd; do
-  [[ -f $cmd ]] || continue
-  name=sema/list/$(basename "${cmd%.cmd}")
-  (cd "$ROOT" && PATH=$(dirname "$STAP"):$PATH timeout -k 5 60 bash -c "$(<"$cmd")") \
+# list_check NAME CMD [KROOT]: run the command lines of CMD (with `stap`
+# meaning `stap -r KROOT` when given); each regexp of CMD's .grep must match.
+list_check() {
+  local name=$1 cmd=$2 kroot=${3:-}
+  (cd "$ROOT" && PATH=$(dirname "$STAP"):$PATH KROOT=$kroot timeout -k 5 120 \
+     bash -c "stap() { command stap \${KROOT:+-r \"\$KROOT\"} \"\$@\"; }; $(<"$cmd")") \
     > "$TMP/out" 2> "$TMP/err" < /dev/null
-  rc=$?
+  local rc=$? missing
   missing=$(while IFS= read -r re; do grep -qE -- "$re" "$TMP/out" || echo "no line matches: $re"; done < "${cmd%.cmd}.grep")
   if ((rc != 0)); then fail "$name" "exit $rc" < "$TMP/err"
   elif [[ -n $missing ]]; then fail "$name" "missing lines" <<< "$missing"
   else echo "PASS: $name"; fi
+}
+
+for cmd in "$DIR"/list/*.cmd; do
+  [[ -f $cmd ]] && list_check "sema/list/$(basename "${cmd%.cmd}")" "$cmd"
 done
+
 # examples_check PREFIX [stap options...]: -p2 of every shipped example.
 examples_check() {
   local prefix=$1
@@ -105,15 +112,7 @@ if fetch=$(bash "$ROOT/scripts/fetch-debian-kernel.sh" 2> "$TMP/fetch"); then
   examples_check sema/debian -r "$build"
   for cmd in "$DIR"/list/*.cmd "$DIR"/debian-list/*.cmd; do
     [[ -f $cmd ]] || continue
-    name=sema/debian/$(basename "$(dirname "$cmd")")/$(basename "${cmd%.cmd}")
-    (cd "$ROOT" && PATH=$(dirname "$STAP"):$PATH KROOT=$build timeout -k 5 120 \
-       bash -c "stap() { command stap -r \"\$KROOT\" \"\$@\"; }; $(<"$cmd")") \
-      > "$TMP/out" 2> "$TMP/err" < /dev/null
-    rc=$?
-    missing=$(while IFS= read -r re; do grep -qE -- "$re" "$TMP/out" || echo "no line matches: $re"; done < "${cmd%.cmd}.grep")
-    if ((rc != 0)); then fail "$name" "exit $rc" < "$TMP/err"
-    elif [[ -n $missing ]]; then fail "$name" "missing lines" <<< "$missing"
-    else echo "PASS: $name"; fi
+    list_check "sema/debian/$(basename "$(dirname "$cmd")")/$(basename "${cmd%.cmd}")" "$cmd" "$build"
   done
 elif grep -q 'cannot reach the package registry' "$TMP/fetch"; then
   echo "SKIP: sema/debian (Debian kernel not fetchable: $(head -n 1 "$TMP/fetch"))"
