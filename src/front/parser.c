@@ -28,7 +28,7 @@ typedef struct Parser {
 
 /* ---- Tokens ---- */
 
-static Token *peek_n(Parser *P, int n) {
+static inline Token *peek_n(Parser *P, int n) {
   while (P->nlook <= n) {
     P->look[(P->head + P->nlook) % LOOKAHEAD] = pp_next(P->pp);
     P->nlook++;
@@ -36,21 +36,21 @@ static Token *peek_n(Parser *P, int n) {
   return P->look[(P->head + n) % LOOKAHEAD];
 }
 
-static Token *peek(Parser *P) { return peek_n(P, 0); }
+static inline Token *peek(Parser *P) { return peek_n(P, 0); }
 
-static Token *next(Parser *P) {
+static inline Token *next(Parser *P) {
   Token *t = peek(P);
   P->head = (P->head + 1) % LOOKAHEAD;
   P->nlook--;
   return t;
 }
 
-static bool is_op(const Token *t, Op op) { return t->kind == TK_OP && t->op == op; }
-static bool is_kw(const Token *t, Keyword kw) { return t->kind == TK_KEYWORD && t->kw == kw; }
-static bool at_op(Parser *P, Op op) { return is_op(peek(P), op); }
-static bool at_kw(Parser *P, Keyword kw) { return is_kw(peek(P), kw); }
+static inline bool is_op(const Token *t, Op op) { return t->kind == TK_OP && t->op == op; }
+static inline bool is_kw(const Token *t, Keyword kw) { return t->kind == TK_KEYWORD && t->kw == kw; }
+static inline bool at_op(Parser *P, Op op) { return is_op(peek(P), op); }
+static inline bool at_kw(Parser *P, Keyword kw) { return is_kw(peek(P), kw); }
 
-static bool accept_op(Parser *P, Op op) {
+static inline bool accept_op(Parser *P, Op op) {
   if (!at_op(P, op)) return false;
   next(P);
   return true;

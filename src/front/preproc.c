@@ -68,6 +68,11 @@ static void pop(PP *pp) {
 /* Next token from the source stack, with no expansion.  Exhausted
  * sources are popped; the bottom lexer's EOF is returned. */
 static Token *raw_next(PP *pp) {
+  if (pp->pending) {
+    Token *t = pp->pending;
+    pp->pending = NULL;
+    return t;
+  }
   for (;;) {
     PPSource *s = pp->top;
     if (s->lexer) {
@@ -577,6 +582,14 @@ static void begin_conditional(PP *pp, Token *at) {
 }
 
 Token *pp_next(PP *pp) {
+  /* Fast path: straight from the file, nothing open, an ordinary token. */
+  if (!pp->top->up && !pp->conds.len) {
+    Token *t = lexer_next(pp->top->lexer);
+    if (t->kind != TK_ARG && t->kind != TK_AT &&
+        !(t->kind == TK_OP && t->op >= OP_PP_IF && t->op <= OP_PP_END))
+      return t;
+    pp->pending = t;
+  }
   for (;;) {
     Token *t = expand_next(pp);
     if (t->kind == TK_EOF) {

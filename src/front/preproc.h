@@ -66,6 +66,7 @@ typedef struct PP {
   Vec cond_locs;        /* Token*: the %( of each open conditional */
   size_t expanded;      /* tokens produced by expansion so far */
   bool overflow;        /* expansion hit its bound: expand no more */
+  Token *pending;       /* read by the fast path, still to be expanded */
   bool skipping;        /* inside a dropped branch: expand nothing */
   bool define_only;     /* .stpm files: only @define is allowed */
   SourceFile **arg_files; /* lazily made sources for $N text */
