@@ -266,6 +266,7 @@ static int btf_func_id(Target *t, struct btf *b, const char *name) {
       if (btf_kind(ty) != BTF_KIND_FUNC) continue;
       const char *n = btf__name_by_offset(b, ty->name_off);
       hashmap_put(&t->btf_funcs, n, strlen(n), (void *)(uintptr_t)id);
+      vec_push(&t->btf_func_names, t->arena, (void *)n);
     }
   }
   return (int)(uintptr_t)hashmap_get(&t->btf_funcs, name, strlen(name));
@@ -483,9 +484,9 @@ static void btf_event_fields(Target *t, TargetEvent *ev, const char *cls) {
     v->name = arena_strdup(t->arena, mn);
     v->btf_id = (int)m[i].type;
     v->ctype = target_type_name(t, v->btf_id);
-    vec_push(&ev->vars, t->arena, v);
+    vec_push(&ev->fields, t->arena, v);
   }
-  ev->vars_loaded = true;
+  ev->fields_from_btf = true;
 }
 
 /* Another kernel: its include/trace/events/ headers name the events
@@ -565,10 +566,75 @@ void target_events_matching(Target *t, const char *system_glob, const char *even
   }
 }
 
+/* Do the parameters of FUNC_PROTO a (from the second on) have the types
+ * of FUNC_PROTO b's? */
+static bool same_params(struct btf *b, const struct btf_type *x, const struct btf_type *y) {
+  if (btf_vlen(x) != btf_vlen(y)) return false;
+  const struct btf_param *px = btf_params(x), *py = btf_params(y);
+  for (unsigned i = 1; i < btf_vlen(x); i++)
+    if (px[i].type != py[i].type) return false;
+  (void)b;
+  return true;
+}
+
+/* The arguments of a tracepoint (its TP_PROTO), as stap offers them: the
+ * kernel's BTF has a stub __bpf_trace_<class>(void *__data, args...) with
+ * the names, where class is the event for TRACE_EVENT and the template for
+ * DEFINE_EVENT; btf_trace_<event> gives the types to find the template. */
+static void event_args(Target *t, TargetEvent *ev, Vec *out) {
+  struct btf *b = target_btf(t, NULL);
+  if (!b) return;
+  int fn = btf_func_id(t, b, arena_printf(t->arena, "__bpf_trace_%s", ev->event));
+  if (fn <= 0) {
+    int td = btf__find_by_name_kind(b, arena_printf(t->arena, "btf_trace_%s", ev->event),
+                                    BTF_KIND_TYPEDEF);
+    const struct btf_type *ptr = td > 0 ? btf__type_by_id(b, btf__type_by_id(b, (unsigned)td)->type) : NULL;
+    const struct btf_type *want = ptr && btf_kind(ptr) == BTF_KIND_PTR ? btf__type_by_id(b, ptr->type) : NULL;
+    if (!want || btf_kind(want) != BTF_KIND_FUNC_PROTO) return;
+    /* The template whose name shares the longest start with the event. */
+    size_t best = 0;
+    for (size_t i = 0; i < t->btf_func_names.len; i++) {
+      const char *name = t->btf_func_names.items[i];
+      if (strncmp(name, "__bpf_trace_", 12) != 0) continue;
+      int id = btf_func_id(t, b, name);
+      const struct btf_type *proto = btf__type_by_id(b, btf__type_by_id(b, (unsigned)id)->type);
+      if (!same_params(b, want, proto)) continue;
+      size_t k = 0;
+      while (name[12 + k] && name[12 + k] == ev->event[k]) k++;
+      if (k > best) {
+        best = k;
+        fn = id;
+      }
+    }
+    if (fn <= 0) return;
+  }
+  const struct btf_type *proto = btf__type_by_id(b, btf__type_by_id(b, (unsigned)fn)->type);
+  const struct btf_param *p = btf_params(proto);
+  for (unsigned i = 1; i < btf_vlen(proto); i++) {
+    TargetVar *v = arena_alloc(t->arena, sizeof *v);
+    v->name = arena_strdup(t->arena, btf__name_by_offset(b, p[i].name_off));
+    v->btf_id = (int)p[i].type;
+    v->ctype = target_type_name(t, v->btf_id);
+    vec_push(out, t->arena, v);
+  }
+}
+
 const Vec *target_event_vars(Target *t, TargetEvent *ev) {
-  if (!ev->vars_loaded) {
-    ev->vars_loaded = true;
-    read_format(t, ev->system, ev->event, &ev->vars, false);
+  if (ev->vars_loaded) return &ev->vars;
+  ev->vars_loaded = true;
+  /* The arguments first, as stap gives them; then the record's fields
+   * whose names the arguments do not already use. */
+  Vec fields = {0};
+  event_args(t, ev, &ev->vars);
+  if (ev->fields_from_btf) fields = ev->fields;
+  else read_format(t, ev->system, ev->event, &fields, false);
+  for (size_t i = 0; i < fields.len; i++) {
+    TargetVar *f = fields.items[i];
+    bool dup = false;
+    for (size_t k = 0; k < ev->vars.len && !dup; k++)
+      dup = !strcmp(((TargetVar *)ev->vars.items[k])->name, f->name);
+    f->is_field = true;
+    if (!dup) vec_push(&ev->vars, t->arena, f);
   }
   return &ev->vars;
 }

@@ -56,13 +56,17 @@ typedef struct TargetVar {
   const char *name;  /* without '$' */
   const char *ctype; /* C spelling: "unsigned int", "char *" */
   int btf_id;        /* its BTF type, or 0 if unknown */
+  bool is_field;     /* a tracepoint's record field, not one of its
+                        arguments (TP_PROTO) */
 } TargetVar;
 
 typedef struct TargetEvent {
   const char *system; /* "sched" */
   const char *event;  /* "sched_switch" */
-  Vec vars;           /* TargetVar*: the event's own fields */
+  Vec vars;           /* TargetVar*: its arguments, then its fields */
   bool vars_loaded;
+  Vec fields;         /* TargetVar*: record fields from BTF (another kernel) */
+  bool fields_from_btf;
 } TargetEvent;
 
 typedef struct TargetSyscall {
@@ -80,6 +84,7 @@ typedef struct Target {
   const char *btf_error;    /* why there is no BTF */
   const char *btf_source;   /* where it came from */
   HashMap btf_funcs;        /* FUNC name -> BTF id */
+  Vec btf_func_names;       /* the same names */
   HashMap btf_structs, btf_unions, btf_enums, btf_plain; /* name -> id */
   unsigned *btf_ptr_to;     /* type id -> id of a pointer to it, or 0 */
   unsigned btf_ntypes;      /* entries in btf_ptr_to */

@@ -1,0 +1,1 @@
+stap -L 'kernel.trace("sched:sched_switch")'; stap -L 'kernel.trace("sched:sched_wakeup")'
