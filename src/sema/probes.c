@@ -211,6 +211,44 @@ static int expand_kfunc(Sema *S, Ctx *cx, const Vec *comps, Stmt *body, size_t a
   return (int)names.len;
 }
 
+/* module("m").function("pattern")[.call|.return]: the module's .ko on
+ * disk gives the functions (its symbol table) and their parameters (its
+ * split BTF). */
+static int expand_module(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
+  const ProbeComp *mc = comp(comps, 0), *fc = comp(comps, 1);
+  const char *m = str_arg(S, mc);
+  const char *spec = m ? str_arg(S, fc) : NULL;
+  if (!spec) return -1;
+  bool ret = comps->len == 3 && comp_is(comps, 2, "return");
+  if (comps->len > 3 || (comps->len == 3 && !ret && !comp_is(comps, 2, "call"))) return 0;
+  const char *path = target_module_path(S->target, m);
+  if (!path) {
+    if (cx->optional) return 0;
+    sema_error(S, mc->loc, arena_printf(S->arena, "string \"%s\"", m),
+               "module '%s' is not among the target kernel's modules", m);
+    return -1;
+  }
+  Vec syms = {0};
+  const char *err = usym_functions(path, function_part(S, spec), S->arena, &syms);
+  if (err) {
+    sema_error(S, mc->loc, "probe point", "%s", err);
+    return -1;
+  }
+  for (size_t i = 0; i < syms.len; i++) {
+    USym *u = syms.items[i];
+    Probe *p = new_probe(S, cx, PF_KFUNC,
+                         arena_printf(S->arena, "module(\"%s\").function(\"%s\")%s", m, u->name,
+                                      ret ? ".return" : ""),
+                         body);
+    p->target = u->name;
+    p->module = m;
+    p->is_return = ret;
+    target_module_function_params(S->target, m, u->name, &p->vars);
+    if (ret) add_return_var(S, p, "long", 0);
+  }
+  return (int)syms.len;
+}
+
 /* kernel.trace("system:event") or kernel.trace("event") */
 static int expand_trace(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
   if (comps->len != 2) return 0;
@@ -436,15 +474,8 @@ static int expand_builtin(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
     if (comp_is(comps, 1, "trace")) return expand_trace(S, cx, comps, body);
     return 0;
   }
-  if (!strcmp(f, "module") && comps->len >= 3 && comp_is(comps, 1, "function")) {
-    const char *m = str_arg(S, c0);
-    if (!m) return -1;
-    if (cx->optional) return 0;
-    sema_error(S, c0->loc, arena_printf(S->arena, "string \"%s\"", m),
-               "module '%s' has no symbols on target kernel %s (no loadable modules)", m,
-               S->target->kernel->release);
-    return -1;
-  }
+  if (!strcmp(f, "module") && comps->len >= 2 && comp_is(comps, 1, "function"))
+    return expand_module(S, cx, comps, body);
   if (!strcmp(f, "syscall") && !c0->arg) return expand_syscall(S, cx, comps, body);
   if (!strcmp(f, "process")) return expand_process(S, cx, comps, body);
   if (!strcmp(f, "perf") && !c0->arg) return expand_perf(S, cx, comps, body);

@@ -77,6 +77,7 @@ typedef struct Probe {
   const char *target;      /* function, event ("sched:sched_switch"),
                               syscall name, or binary path */
   const char *symbol;      /* PF_UFUNC: the function in target */
+  const char *module;      /* PF_KFUNC in a module: its name, else NULL */
   bool is_return;          /* .return */
   int64_t period_ns;       /* timers: the interval; perf: sample period */
   int64_t randomize_ns;    /* timers: .randomize(N) */

@@ -36,6 +36,8 @@ void target_free(Target *t) {
   hashmap_free(&t->btf_enums);
   hashmap_free(&t->btf_plain);
   free(t->btf_ptr_to);
+  for (size_t i = 0; i < t->module_btfs.len; i++) btf__free(t->module_btfs.items[i]);
+  hashmap_free(&t->module_paths);
 }
 
 static bool file_exists(const char *p) {
@@ -147,8 +149,7 @@ struct btf *target_btf(Target *t, const char **err) {
   return t->btf;
 }
 
-static void type_name_into(Target *t, int id, StrBuf *sb, int depth) {
-  struct btf *b = t->btf;
+static void type_name_into(struct btf *b, int id, StrBuf *sb, int depth) {
   if (!id) {
     sb_puts(sb, "void");
     return;
@@ -172,17 +173,17 @@ static void type_name_into(Target *t, int id, StrBuf *sb, int depth) {
     sb_cat(sb, btf_kflag(ty) ? "union " : "struct ", name, NULL);
     break;
   case BTF_KIND_PTR:
-    type_name_into(t, (int)ty->type, sb, depth + 1);
+    type_name_into(b, (int)ty->type, sb, depth + 1);
     sb_puts(sb, "*");
     break;
   case BTF_KIND_CONST: case BTF_KIND_VOLATILE: case BTF_KIND_RESTRICT:
   case BTF_KIND_TYPE_TAG:
     if (btf_kind(ty) == BTF_KIND_CONST) sb_puts(sb, "const ");
-    type_name_into(t, (int)ty->type, sb, depth + 1);
+    type_name_into(b, (int)ty->type, sb, depth + 1);
     break;
   case BTF_KIND_ARRAY: {
     const struct btf_array *arr = btf_array(ty);
-    type_name_into(t, (int)arr->type, sb, depth + 1);
+    type_name_into(b, (int)arr->type, sb, depth + 1);
     sb_printf(sb, "[%u]", arr->nelems);
     break;
   }
@@ -194,14 +195,18 @@ static void type_name_into(Target *t, int id, StrBuf *sb, int depth) {
   }
 }
 
-const char *target_type_name(Target *t, int btf_id) {
-  if (!target_btf(t, NULL)) return "?";
+static const char *type_name_in(Target *t, struct btf *b, int btf_id) {
   StrBuf sb;
   sb_init(&sb);
-  type_name_into(t, btf_id, &sb, 0);
+  type_name_into(b, btf_id, &sb, 0);
   const char *r = arena_strdup(t->arena, sb_cstr(&sb));
   sb_free(&sb);
   return r;
+}
+
+const char *target_type_name(Target *t, int btf_id) {
+  struct btf *b = target_btf(t, NULL);
+  return b ? type_name_in(t, b, btf_id) : "?";
 }
 
 /* BTF types by name (one map per kind, keyed by BTF's own strings) and
@@ -779,4 +784,70 @@ const Vec *target_syscall_args(Target *t, TargetSyscall *sc) {
     read_format(t, "syscalls", arena_printf(t->arena, "sys_enter_%s", sc->name), &sc->args, true);
   }
   return &sc->args;
+}
+
+/* ---- Modules ---- */
+
+/* Index <root>/lib/modules/R/kernel/ ** / *.ko by module name ('-' and '_'
+ * are the same in module names). */
+static void index_modules_dir(Target *t, const char *dir, int depth) {
+  DIR *d = depth < 8 ? opendir(dir) : NULL;
+  if (!d) return;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.') continue;
+    char *path = arena_printf(t->arena, "%s/%s", dir, de->d_name);
+    size_t n = strlen(de->d_name);
+    if (n > 3 && strcmp(de->d_name + n - 3, ".ko") == 0) {
+      char *name = arena_strndup(t->arena, de->d_name, n - 3);
+      for (char *c = name; *c; c++)
+        if (*c == '-') *c = '_';
+      hashmap_put(&t->module_paths, name, strlen(name), path);
+    } else if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) {
+      index_modules_dir(t, path, depth + 1);
+    }
+  }
+  closedir(d);
+}
+
+const char *target_module_path(Target *t, const char *module) {
+  if (!t->modules_indexed) {
+    t->modules_indexed = true;
+    index_modules_dir(t, arena_printf(t->arena, "%s/lib/modules/%s/kernel", t->kernel->root,
+                                      t->kernel->release), 0);
+  }
+  char *name = arena_strdup(t->arena, module);
+  for (char *c = name; *c; c++)
+    if (*c == '-') *c = '_';
+  return hashmap_get(&t->module_paths, name, strlen(name));
+}
+
+bool target_module_function_params(Target *t, const char *module, const char *fn, Vec *params) {
+  const char *path = target_module_path(t, module);
+  struct btf *base = target_btf(t, NULL);
+  if (!path || !base) return false;
+  char *key = arena_printf(t->arena, "btf:%s", module);
+  struct btf *b = hashmap_get(&t->module_paths, key, strlen(key));
+  if (!b) {
+    b = btf__parse_split(path, base);
+    if (!b) return false;
+    hashmap_put(&t->module_paths, key, strlen(key), b);
+    vec_push(&t->module_btfs, t->arena, b);
+  }
+  int id = btf__find_by_name_kind(b, fn, BTF_KIND_FUNC);
+  if (id <= 0) return false;
+  const struct btf_type *proto = btf__type_by_id(b, btf__type_by_id(b, (unsigned)id)->type);
+  const struct btf_param *p = btf_params(proto);
+  for (unsigned i = 0; i < btf_vlen(proto); i++) {
+    const char *pname = btf__name_by_offset(b, p[i].name_off);
+    if (!pname || !*pname) continue;
+    TargetVar *v = arena_alloc(t->arena, sizeof *v);
+    v->name = arena_strdup(t->arena, pname);
+    v->ctype = type_name_in(t, b, (int)p[i].type);
+    /* Types are named, not numbered: ids of the module's split BTF mean
+     * nothing in the kernel's, and pass 2 resolves chains by name. */
+    v->btf_id = 0;
+    vec_push(params, t->arena, v);
+  }
+  return true;
 }

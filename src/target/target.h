@@ -103,6 +103,9 @@ typedef struct Target {
   bool syscalls_loaded;
   const char *tracefs;      /* tracefs mount, or NULL */
   KConfig *kconfig;         /* the kernel's .config (CONFIG_HZ, ...) */
+  HashMap module_paths;     /* module name -> .ko path; "btf:M" -> its BTF */
+  bool modules_indexed;
+  Vec module_btfs;          /* struct btf*: split BTF of modules, to free */
 } Target;
 
 void target_init(Target *t, Arena *a, const TargetKernel *k, const char *btf_file);
@@ -121,6 +124,11 @@ bool target_function_exists(Target *t, const char *name);
 void target_functions_matching(Target *t, const char *glob, Vec *out);
 /* A function's parameters from BTF (false if BTF lacks the function). */
 bool target_function_params(Target *t, const char *name, Vec *params, int *ret_id);
+
+/* The .ko file of a module of the target kernel, or NULL. */
+const char *target_module_path(Target *t, const char *module);
+/* A module function's parameters, from the module's split BTF. */
+bool target_module_function_params(Target *t, const char *module, const char *fn, Vec *params);
 
 void target_events_matching(Target *t, const char *system_glob,
                             const char *event_glob, Vec *out);

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <stdbool.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@ static int cmp_usym(const void *a, const void *b) {
   return strcmp((*(USym *const *)a)->name, (*(USym *const *)b)->name);
 }
 
-static void scan(Elf *elf, Elf_Scn *scn, const char *glob, Arena *a, Vec *out) {
+static void scan(Elf *elf, Elf_Scn *scn, const char *glob, Arena *a, Vec *out, bool rel) {
   GElf_Shdr sh;
   if (!gelf_getshdr(scn, &sh) || !sh.sh_entsize) return;
   Elf_Data *data = elf_getdata(scn, NULL);
@@ -23,7 +24,9 @@ static void scan(Elf *elf, Elf_Scn *scn, const char *glob, Arena *a, Vec *out) {
   for (size_t i = 0; i < n; i++) {
     GElf_Sym sym;
     if (!gelf_getsym(data, (int)i, &sym)) continue;
-    if (GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_shndx == SHN_UNDEF || !sym.st_value)
+    /* In a relocatable file (a module) 0 is a valid section offset. */
+    if (GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_shndx == SHN_UNDEF ||
+        (!sym.st_value && !rel))
       continue;
     const char *name = elf_strptr(elf, sh.sh_link, sym.st_name);
     if (!name || !*name || fnmatch(glob, name, 0) != 0) continue;
@@ -53,8 +56,10 @@ const char *usym_functions(const char *path, const char *glob, Arena *a, Vec *ou
     if (sh.sh_type == SHT_DYNSYM) dynsym = scn;
   }
   size_t before = out->len;
-  if (symtab) scan(elf, symtab, glob, a, out);
-  if (dynsym) scan(elf, dynsym, glob, a, out);
+  GElf_Ehdr eh;
+  bool rel = gelf_getehdr(elf, &eh) && eh.e_type == ET_REL;
+  if (symtab) scan(elf, symtab, glob, a, out, rel);
+  if (dynsym) scan(elf, dynsym, glob, a, out, rel);
   elf_end(elf);
   close(fd);
   size_t n = out->len - before;
