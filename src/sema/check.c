@@ -742,7 +742,8 @@ static VType infer(Sema *S, Expr *e, VType want) {
                : 0;
     if (b && id <= 0) {
       sema_error(S, e->loc, arena_printf(S->arena, "string \"%s\"", e->str),
-                 "kernel variable '%s' not found in BTF", e->str);
+                 "kernel variable '%s' has no type in the kernel's BTF (BTF "
+                 "describes per-CPU variables only; other globals need DWARF)", e->str);
       break;
     }
     int type = id > 0 ? (int)btf__type_by_id(b, (unsigned)id)->type : 0;
