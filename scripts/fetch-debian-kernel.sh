@@ -124,14 +124,23 @@ done_already
 # Download into a scratch directory inside the cache (so that the final
 # rename is atomic).  apt's _apt user must be able to write there, or apt
 # warns that it downloads unsandboxed as root.
-work=$(mktemp -d "$cache/.fetch-$release.XXXXXX")
-chmod 0755 "$work"
-mkdir "$work/debs" "$work/root"
-chmod 0777 "$work/debs"
+# new_work: a fresh scratch directory in $work.
+new_work() {
+  work=$(mktemp -d "$cache/.fetch-$release.XXXXXX")
+  chmod 0755 "$work"
+  mkdir "$work/debs" "$work/root"
+  chmod 0777 "$work/debs"
+}
+
+# unreachable: die if the log shows the registry could not be reached.
+unreachable() {
+  grep -qE "$unreachable_re" "$log" || return 0
+  die "cannot reach the package registry (apt-get download): $(grep -E "$unreachable_re" "$log" | head -n 1 | sed 's/^ *//')"
+}
+
+new_work
 if ! download "$work/debs"; then
-  if grep -qE "$unreachable_re" "$log"; then
-    die "cannot reach the package registry (apt-get download): $(grep -E "$unreachable_re" "$log" | head -n 1 | sed 's/^ *//')"
-  fi
+  unreachable
   # Stale lists name a version the registry no longer has: update, retry.
   [[ -z $updated ]] || { sed 's/^/    /' "$log" >&2; die "apt-get download failed"; }
   apt_update
@@ -139,13 +148,9 @@ if ! download "$work/debs"; then
   rm -rf "$work"
   work=
   done_already
-  work=$(mktemp -d "$cache/.fetch-$release.XXXXXX")
-  chmod 0755 "$work"
-  mkdir "$work/debs" "$work/root"
-  chmod 0777 "$work/debs"
+  new_work
   if ! download "$work/debs"; then
-    grep -qE "$unreachable_re" "$log" &&
-      die "cannot reach the package registry (apt-get download): $(grep -E "$unreachable_re" "$log" | head -n 1 | sed 's/^ *//')"
+    unreachable
     sed 's/^/    /' "$log" >&2
     die "apt-get download $image_pkg $headers_pkg $common_pkg $kbuild_pkg failed"
   fi

@@ -211,44 +211,6 @@ static int expand_kfunc(Sema *S, Ctx *cx, const Vec *comps, Stmt *body, size_t a
   return (int)names.len;
 }
 
-/* module("m").function("pattern")[.call|.return]: the module's .ko on
- * disk gives the functions (its symbol table) and their parameters (its
- * split BTF). */
-static int expand_module(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
-  const ProbeComp *mc = comp(comps, 0), *fc = comp(comps, 1);
-  const char *m = str_arg(S, mc);
-  const char *spec = m ? str_arg(S, fc) : NULL;
-  if (!spec) return -1;
-  bool ret = comps->len == 3 && comp_is(comps, 2, "return");
-  if (comps->len > 3 || (comps->len == 3 && !ret && !comp_is(comps, 2, "call"))) return 0;
-  const char *path = target_module_path(S->target, m);
-  if (!path) {
-    if (cx->optional) return 0;
-    sema_error(S, mc->loc, arena_printf(S->arena, "string \"%s\"", m),
-               "module '%s' is not among the target kernel's modules", m);
-    return -1;
-  }
-  Vec syms = {0};
-  const char *err = usym_functions(path, function_part(S, spec), S->arena, &syms);
-  if (err) {
-    sema_error(S, mc->loc, "probe point", "%s", err);
-    return -1;
-  }
-  for (size_t i = 0; i < syms.len; i++) {
-    USym *u = syms.items[i];
-    Probe *p = new_probe(S, cx, PF_KFUNC,
-                         arena_printf(S->arena, "module(\"%s\").function(\"%s\")%s", m, u->name,
-                                      ret ? ".return" : ""),
-                         body);
-    p->target = u->name;
-    p->module = m;
-    p->is_return = ret;
-    target_module_function_params(S->target, m, u->name, &p->vars);
-    if (ret) add_return_var(S, p, "long", 0);
-  }
-  return (int)syms.len;
-}
-
 /* kernel.trace("system:event") or kernel.trace("event") */
 static int expand_trace(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
   if (comps->len != 2) return 0;
@@ -355,10 +317,12 @@ static int expand_syscall(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
   return (int)scs.len;
 }
 
-/* One probe per function of the program at path matching spec:
- * process("path").KIND("sym")[.return]. */
+/* One probe per function of the ELF file at path matching spec, at
+ * PREFIX.KIND("sym")[.return]: a program's (process("path")) or a
+ * module's (module("m"), with the parameters its BTF gives). */
 static int expand_usyms(Sema *S, Ctx *cx, const ProbeComp *pc, const char *path,
-                        const char *spec, const char *kind, bool ret, Stmt *body) {
+                        const char *spec, const char *prefix, const char *kind,
+                        const char *module, bool ret, Stmt *body) {
   Vec syms = {0};
   const char *err = usym_functions(path, function_part(S, spec), S->arena, &syms);
   if (err) {
@@ -367,16 +331,43 @@ static int expand_usyms(Sema *S, Ctx *cx, const ProbeComp *pc, const char *path,
   }
   for (size_t i = 0; i < syms.len; i++) {
     USym *u = syms.items[i];
-    Probe *p = new_probe(S, cx, PF_UFUNC,
-                         arena_printf(S->arena, "process(\"%s\").%s(\"%s\")%s", path, kind,
-                                      u->name, ret ? ".return" : ""),
+    Probe *p = new_probe(S, cx, module ? PF_KFUNC : PF_UFUNC,
+                         arena_printf(S->arena, "%s.%s(\"%s\")%s", prefix, kind, u->name,
+                                      ret ? ".return" : ""),
                          body);
-    p->target = path;
-    p->symbol = u->name;
     p->is_return = ret;
+    if (module) {
+      p->target = u->name;
+      p->module = module;
+      target_module_function_params(S->target, module, u->name, &p->vars);
+    } else {
+      p->target = path;
+      p->symbol = u->name;
+    }
     if (ret) add_return_var(S, p, "long", 0);
   }
   return (int)syms.len;
+}
+
+/* module("m").function("pattern")[.call|.return]: the module's .ko on
+ * disk gives the functions (its symbol table) and their parameters (its
+ * split BTF). */
+static int expand_module(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
+  const ProbeComp *mc = comp(comps, 0), *fc = comp(comps, 1);
+  const char *m = str_arg(S, mc);
+  const char *spec = m ? str_arg(S, fc) : NULL;
+  if (!spec) return -1;
+  bool ret = comps->len == 3 && comp_is(comps, 2, "return");
+  if (comps->len > 3 || (comps->len == 3 && !ret && !comp_is(comps, 2, "call"))) return 0;
+  const char *path = target_module_path(S->target, m);
+  if (!path) {
+    if (cx->optional) return 0;
+    sema_error(S, mc->loc, arena_printf(S->arena, "string \"%s\"", m),
+               "module '%s' is not among the target kernel's modules", m);
+    return -1;
+  }
+  return expand_usyms(S, cx, mc, path, spec, arena_printf(S->arena, "module(\"%s\")", m),
+                      "function", m, ret, body);
 }
 
 /* process[("path")].begin/end, process("path").function("sym")[.return] */
@@ -418,14 +409,16 @@ static int expand_process(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
                  "give a function name or an address");
       return -1;
     }
-    return expand_usyms(S, cx, pc, path, spec, "statement", false, body);
+    return expand_usyms(S, cx, pc, path, spec, arena_printf(S->arena, "process(\"%s\")", path),
+                        "statement", NULL, false, body);
   }
   if (strcmp(what->name, "function") != 0 || !path) return 0;
   bool ret = comps->len == 3 && comp_is(comps, 2, "return");
   if (comps->len > 3 || (comps->len == 3 && !ret && !comp_is(comps, 2, "call"))) return 0;
   const char *glob = str_arg(S, what);
   if (!glob) return -1;
-  return expand_usyms(S, cx, pc, path, glob, "function", ret, body);
+  return expand_usyms(S, cx, pc, path, glob, arena_printf(S->arena, "process(\"%s\")", path),
+                      "function", NULL, ret, body);
 }
 
 /* perf.(hw|sw|hw_cache|raw).NAME[.sample(N)] */
