@@ -1,7 +1,9 @@
 /* bench_front: pass-1 throughput in process, without start-up or output:
  * parses each file given REPEAT times (the first run pays for fresh
  * memory, later runs reuse it) and prints MB/s for parsing alone and for
- * parsing plus the -p1 printer.  Usage: bench_front REPEAT FILE... */
+ * parsing plus the -p1 printer.  Usage: bench_front REPEAT FILE...
+ * (BENCH_TAPSET_DIR: the library whose .stpm macros tapset files use;
+ * BENCH_PARSE_ONLY: skip the printer runs) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -32,6 +34,9 @@ static size_t run(char **files, int n, bool print, int *errors) {
   diag_init(&diag, NULL);
   Front front;
   front_init(&front, &arena, &diag, &env);
+  /* Library macros (.stpm) for tapset files, from BENCH_TAPSET_DIR. */
+  const char *lib = getenv("BENCH_TAPSET_DIR");
+  if (lib) tapset_scan(&front.lib, &arena, &lib, 1, "kernel", "x86_64");
   size_t bytes = 0;
   StrBuf out;
   sb_init(&out);

@@ -124,7 +124,7 @@ front=$ROOT/build/bench/bench_front
 if [[ -x $front ]]; then
   mapfile -t tapsets < <(find "$ROOT/tapset" -name '*.stp' | sort)
   echo "in-process pass 1 (generated script + ${#tapsets[@]} tapset scripts):"
-  BENCH_PARSE_ONLY=1 "$front" 20 "$big" "${tapsets[@]}" | sed 's/^/  /'
+  BENCH_PARSE_ONLY=1 BENCH_TAPSET_DIR=$ROOT/tapset "$front" 20 "$big" "${tapsets[@]}" | sed 's/^/  /'
 fi
 # Instructions are repeatable where wall time is noisy.
 if command -v valgrind >/dev/null; then
