@@ -75,6 +75,7 @@ File *front_parse(Front *f, SourceFile *src, bool tapset, bool guru) {
   pp_init(&pp, &lx, f->env, &local, f->arena, f->diag);
   pp.library = library_macro;
   pp.library_ctx = f;
+  pp.owner = &f->sources; /* $N sources live as long as the tree */
   File *file = parser_parse_file(&pp, src, tapset || guru, f->arena, f->diag);
   pp_free(&pp);
   hashmap_free(&local);

@@ -43,7 +43,7 @@ void pp_init(PP *pp, Lexer *lx, const PPEnv *env, HashMap *defines,
 
 void pp_free(PP *pp) {
   if (pp->arg_files) {
-    for (int i = 0; i < pp->env->nargs; i++)
+    for (int i = 0; i < pp->env->nargs && !pp->owner; i++)
       if (pp->arg_files[i]) source_free(pp->arg_files[i]);
     free(pp->arg_files);
   }
@@ -132,6 +132,7 @@ static Token *substitute_arg(PP *pp, Token *t) {
   if (!*f) {
     char *name = arena_printf(pp->arena, "<argument $%lld>", (long long)t->num);
     *f = source_from_string(arg, strlen(arg), name);
+    if (pp->owner) vec_push(pp->owner, pp->arena, *f);
   }
   Lexer *lx = arena_alloc(pp->arena, sizeof *lx);
   lexer_init(lx, *f, pp->arena, pp->diag);

@@ -70,6 +70,9 @@ typedef struct PP {
   bool skipping;        /* inside a dropped branch: expand nothing */
   bool define_only;     /* .stpm files: only @define is allowed */
   SourceFile **arg_files; /* lazily made sources for $N text */
+  Vec *owner;           /* where those sources go to outlive the PP (the
+                           tokens, and the tree, point at them), or NULL
+                           to free them with the PP */
 } PP;
 
 void pp_init(PP *pp, Lexer *lx, const PPEnv *env, HashMap *defines,

@@ -11,6 +11,8 @@
 #   examples/NAME  every examples/*.stp elaborates (-p2) for this kernel,
 #                  except those listed in examples.fail with the first line
 #                  of their expected error.
+#   sweep          every .stp in the repository through -p2: exit 0 or 1,
+#                  no sanitizer report.
 #   debian/...     the same examples and list/*.cmd against Debian 12's
 #                  current kernel (scripts/fetch-debian-kernel.sh, -r its
 #                  build tree; SKIP if the package registry is unreachable),
@@ -104,6 +106,24 @@ examples_check() {
 }
 
 examples_check sema
+
+# Every script in the repository through -p2 (under the sanitizers): it may
+# elaborate or fail, but never crash or trip a sanitizer.
+n=0 bad=
+while IFS= read -r rel; do
+  stp=$ROOT/$rel base=${stp%.stp}
+  opts=() args=()
+  [[ -f $base.opts ]] && read -d '' -ra opts < "$base.opts"
+  [[ -f $base.args ]] && mapfile -t args < "$base.args"
+  timeout -k 5 60 "$STAP" -p2 "${opts[@]}" "$stp" "${args[@]}" > /dev/null 2> "$TMP/err" < /dev/null
+  rc=$?
+  n=$((n + 1))
+  if ((rc > 1)) || grep -qE 'Sanitizer|runtime error' "$TMP/err"; then
+    bad+="$rel (exit $rc): $(grep -m1 -E 'ERROR|runtime error' "$TMP/err")"$'\n'
+  fi
+done < <(cd "$ROOT" && git ls-files '*.stp' 2> /dev/null)
+if [[ -n $bad ]]; then fail sema/sweep "crashes" <<< "$bad"
+else echo "PASS: sema/sweep ($n scripts)"; fi
 
 # Debian 12's current kernel, if it can be fetched.
 if fetch=$(bash "$ROOT/scripts/fetch-debian-kernel.sh" 2> "$TMP/fetch"); then
