@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzz the front end (lexer, preprocessor, parser, printer) for a bounded time,
+# Fuzz passes 1 and 2 (lexer, preprocessor, parser, printer, elaboration) for a bounded time,
 # then replay the saved crash inputs in tests/fuzz/regressions/.
 #   fuzz/front        60 s of libFuzzer from a scratch corpus seeded with
 #                     tests/fuzz/corpus/ and every .stp file in the repo
