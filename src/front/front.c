@@ -83,11 +83,37 @@ File *front_parse(Front *f, SourceFile *src, bool tapset, bool guru) {
   return file;
 }
 
-File *front_parse_library_file(Front *f, const char *path) {
+static void parse_library_file(Front *f, const char *path) {
   SourceFile *src = read_source(f, path);
-  if (!src) return NULL;
+  if (!src) return;
   f->library_parsed++;
-  return front_parse(f, src, true, false);
+  front_parse(f, src, true, false);
+}
+
+bool front_parse_library_files(Front *f, const Vec *paths) {
+  bool any = false;
+  for (size_t i = 0; paths && i < paths->len; i++) {
+    const char *p = paths->items[i];
+    if (hashmap_get(&f->parsed_paths, p, strlen(p))) continue;
+    hashmap_put(&f->parsed_paths, p, strlen(p), (void *)p);
+    parse_library_file(f, p);
+    any = true;
+  }
+  return any;
+}
+
+bool front_load_alias_files(Front *f, const char *first) {
+  TapsetLib *lib = &f->lib;
+  if (!strpbrk(first, "*?["))
+    return front_parse_library_files(f, tapset_defining_alias(lib, f->arena, first));
+  bool any = false;
+  tapset_defining_alias(lib, f->arena, ""); /* builds the index */
+  for (size_t s = 0; s < lib->aliases.cap; s++) {
+    HashEntry *e = &lib->aliases.slots[s];
+    if (e->key && util_glob_match(first, e->key))
+      any |= front_parse_library_files(f, e->value);
+  }
+  return any;
 }
 
 typedef struct Needs {
@@ -98,15 +124,6 @@ typedef struct Needs {
 static void collect_calls(Expr *e, void *ctx) {
   Needs *n = ctx;
   if (e->kind == E_CALL) vec_push(&n->names, n->f->arena, (void *)e->name);
-}
-
-static void load_paths(Front *f, const Vec *paths) {
-  for (size_t i = 0; paths && i < paths->len; i++) {
-    const char *p = paths->items[i];
-    if (hashmap_get(&f->parsed_paths, p, strlen(p))) continue;
-    hashmap_put(&f->parsed_paths, p, strlen(p), (void *)p);
-    front_parse_library_file(f, p);
-  }
 }
 
 void front_load_needed(Front *f) {
@@ -120,24 +137,13 @@ void front_load_needed(Front *f) {
       ast_walk_item(it, collect_calls, &n);
       for (size_t k = 0; k < it->points.len; k++) {
         ProbePoint *pp = it->points.items[k];
-        ProbeComp *c = pp->comps.items[0];
-        if (strchr(c->name, '*')) {
-          /* A wildcard first component: every alias it matches. */
-          TapsetLib *lib = &f->lib;
-          tapset_defining_alias(lib, f->arena, "");
-          for (size_t s = 0; s < lib->aliases.cap; s++) {
-            HashEntry *e = &lib->aliases.slots[s];
-            if (e->key && util_glob_match(c->name, e->key)) load_paths(f, e->value);
-          }
-        } else {
-          load_paths(f, tapset_defining_alias(&f->lib, f->arena, c->name));
-        }
+        front_load_alias_files(f, ((ProbeComp *)pp->comps.items[0])->name);
       }
     }
     for (size_t i = 0; i < n.names.len; i++) {
       const char *name = n.names.items[i];
       if (!hashmap_get(&defined, name, strlen(name)))
-        load_paths(f, tapset_defining_function(&f->lib, f->arena, name));
+        front_parse_library_files(f, tapset_defining_function(&f->lib, f->arena, name));
     }
   }
   hashmap_free(&defined);

@@ -35,8 +35,12 @@ void front_free(Front *f);
 /* Parse src (ownership passes to f).  Embedded C is allowed in tapsets
  * and in guru mode. */
 File *front_parse(Front *f, SourceFile *src, bool tapset, bool guru);
-/* Read and parse a library script; NULL (reported) if unreadable. */
-File *front_parse_library_file(Front *f, const char *path);
+/* Parse the library scripts in paths (const char*) not parsed yet; true
+ * if any was.  paths may be NULL. */
+bool front_parse_library_files(Front *f, const Vec *paths);
+/* Parse the library scripts defining aliases whose first component
+ * matches `first` (a name or a glob); true if any new one was parsed. */
+bool front_load_alias_files(Front *f, const char *first);
 /* Parse the library scripts that the files parsed so far need: those
  * defining functions they call but do not define, and aliases for the
  * first components of their probe points; repeated for what those need. */

@@ -89,16 +89,6 @@ void sema_dump(StrBuf *out, const Program *p) {
   }
 }
 
-/* Parse every library script (the --dump options list the whole library). */
-static void parse_whole_library(Front *front) {
-  TapsetLib *lib = &front->lib;
-  for (size_t i = 0; i < lib->scripts.len; i++) {
-    const char *p = lib->scripts.items[i];
-    if (hashmap_get(&front->parsed_paths, p, strlen(p))) continue;
-    hashmap_put(&front->parsed_paths, p, strlen(p), (void *)p);
-    front_parse_library_file(front, p);
-  }
-}
 
 static int cmp_cstr(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -140,7 +130,7 @@ static bool alias_line(const Item *it, StrBuf *sb) {
 
 /* The whole library's items that line() describes, sorted. */
 static void dump_library(Front *front, StrBuf *out, ItemLine line) {
-  parse_whole_library(front);
+  front_parse_library_files(front, &front->lib.scripts); /* the whole library */
   Vec lines = {0};
   StrBuf sb;
   sb_init(&sb);

@@ -44,8 +44,9 @@ static const char *comps_text(Sema *S, const Vec *comps) {
 Stmt *probes_parse_body(Sema *S, const char *text) {
   char *src = arena_printf(S->arena, "probe __ctap_generated { %s }", text);
   SourceFile *f = source_from_string(src, strlen(src), "<generated>");
+  sema_register_new_files(S);
   File *file = front_parse(S->front, f, true, true);
-  S->files_seen = S->front->files.len; /* nothing to register */
+  S->files_seen = S->front->files.len; /* a generated body: nothing to register */
   if (!file->items.len) return NULL;
   return ((Item *)file->items.items[0])->body;
 }
@@ -508,18 +509,6 @@ static int expand_alias(Sema *S, Ctx *cx, const Item *A, const Vec *comps, size_
   return total;
 }
 
-static void load_alias_files_for(Sema *S, const char *first) {
-  if (!strpbrk(first, "*?[")) {
-    sema_load_alias_files(S, first);
-    return;
-  }
-  TapsetLib *lib = &S->front->lib;
-  tapset_defining_alias(lib, S->arena, "");
-  for (size_t s = 0; s < lib->aliases.cap; s++) {
-    HashEntry *e = &lib->aliases.slots[s];
-    if (e->key && fnmatch(first, e->key, 0) == 0) sema_load_alias_files(S, e->key);
-  }
-}
 
 static int expand_point(Sema *S, Ctx *cx, const Vec *comps, Stmt *body, int depth) {
   if (depth > MAX_ALIAS_DEPTH) {
@@ -527,7 +516,8 @@ static int expand_point(Sema *S, Ctx *cx, const Vec *comps, Stmt *body, int dept
                "probe alias expansion too deep (a recursive alias?)");
     return -1;
   }
-  load_alias_files_for(S, ((ProbeComp *)comps->items[0])->name);
+  if (front_load_alias_files(S->front, ((ProbeComp *)comps->items[0])->name))
+    sema_register_new_files(S);
   /* Aliases whose whole name matches, else those matching a prefix. */
   for (int pass = 0; pass < 2; pass++) {
     int total = 0;

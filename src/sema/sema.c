@@ -119,32 +119,10 @@ Symbol *sema_global(Sema *S, const char *name, const SourceFile *file) {
 Vec *sema_functions_named(Sema *S, const char *name) {
   Vec *v = hashmap_get(&S->functions, name, strlen(name));
   if (v) return v;
-  const Vec *paths = tapset_defining_function(&S->front->lib, S->arena, name);
-  if (!paths) return NULL;
-  for (size_t i = 0; i < paths->len; i++) {
-    const char *p = paths->items[i];
-    if (hashmap_get(&S->front->parsed_paths, p, strlen(p))) continue;
-    hashmap_put(&S->front->parsed_paths, p, strlen(p), (void *)p);
-    front_parse_library_file(S->front, p);
-  }
+  if (!front_parse_library_files(S->front, tapset_defining_function(&S->front->lib, S->arena, name)))
+    return NULL;
   sema_register_new_files(S);
   return hashmap_get(&S->functions, name, strlen(name));
-}
-
-/* Load the library scripts defining aliases that start with this
- * component; true if any new file was parsed. */
-bool sema_load_alias_files(Sema *S, const char *first) {
-  const Vec *paths = tapset_defining_alias(&S->front->lib, S->arena, first);
-  bool any = false;
-  for (size_t i = 0; paths && i < paths->len; i++) {
-    const char *p = paths->items[i];
-    if (hashmap_get(&S->front->parsed_paths, p, strlen(p))) continue;
-    hashmap_put(&S->front->parsed_paths, p, strlen(p), (void *)p);
-    front_parse_library_file(S->front, p);
-    any = true;
-  }
-  if (any) sema_register_new_files(S);
-  return any;
 }
 
 /* Edit distance, for "did you mean" suggestions. */

@@ -33,7 +33,6 @@ typedef struct Sema {
 void sema_register_new_files(Sema *S);
 Symbol *sema_global(Sema *S, const char *name, const SourceFile *file);
 Vec *sema_functions_named(Sema *S, const char *name);
-bool sema_load_alias_files(Sema *S, const char *first_component);
 Symbol *sema_new_symbol(Sema *S, const char *name, SymKind kind, SrcLoc loc);
 void sema_error(Sema *S, SrcLoc loc, const char *saw, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
