@@ -420,16 +420,15 @@ static bool defined_here(Sema *S, Expr *e) {
   if (e->kind == E_TARGET) {
     if (strncmp(e->name, "$$", 2) == 0) return true;
     if (!find_var(S, e->name + 1)) return false;
-    int before = S->diag->errors;
+    /* Resolvable if checking it (its -> chain) raises nothing. */
     Diag *saved = S->diag;
     Diag quiet;
     diag_init(&quiet, NULL);
     S->diag = &quiet;
     infer(S, e, VT_UNKNOWN);
     S->diag = saved;
-    return quiet.errors == 0 && before == S->diag->errors;
+    return quiet.errors == 0;
   }
-  if (e->kind == E_CAST || e->kind == E_VARREF) return true;
   return true;
 }
 
@@ -445,55 +444,24 @@ static void become_number(Sema *S, Expr *e, int64_t v) {
   (void)S;
 }
 
+/* @cast(p, "T"[, "module"]): p is a T* (T a struct, union or typedef). */
 static VType infer_cast(Sema *S, Expr *e) {
   infer(S, e->l, VT_LONG);
-  struct btf *b = target_btf(S->target, NULL);
-  int id = 0;
-  if (b) {
-    const char *tn = e->str;
-    int kind = BTF_KIND_STRUCT;
-    if (!strncmp(tn, "struct ", 7)) tn += 7;
-    else if (!strncmp(tn, "union ", 6)) tn += 6, kind = BTF_KIND_UNION;
-    id = btf__find_by_name_kind(b, tn, kind);
-    if (id <= 0) id = btf__find_by_name_kind(b, tn, BTF_KIND_UNION);
-    if (id <= 0) id = btf__find_by_name_kind(b, tn, BTF_KIND_TYPEDEF);
-    if (id <= 0) {
-      sema_error(S, e->loc, arena_printf(S->arena, "string \"%s\"", e->str),
-                 "type '%s' not found in the kernel's BTF", e->str);
-      return VT_UNKNOWN;
-    }
-    /* @cast(p, "T") treats p as a T*: the chain starts inside T. */
-    const struct btf_type *t = btf__type_by_id(b, (unsigned)id);
-    (void)t;
+  if (!target_btf(S->target, NULL)) return e->pretty ? VT_STRING : VT_LONG;
+  const char *tn = e->str;
+  int id = target_type_id(S->target, tn);
+  if (!id && strncmp(tn, "struct ", 7) && strncmp(tn, "union ", 6)) {
+    id = target_type_id(S->target, arena_printf(S->arena, "struct %s", tn));
+    if (!id) id = target_type_id(S->target, arena_printf(S->arena, "union %s", tn));
   }
-  e->btf_id = id;
-  /* Begin with a pointer step: ->member applies to the struct itself. */
-  struct btf *bb = b;
-  if (bb && e->comps.len && !((TargetComp *)e->comps.items[0])->is_index) {
-    int final = 0;
-    TargetComp *first = e->comps.items[0];
-    int m = find_member(bb, skip_mods(bb, id), first->name);
-    if (!m) {
-      sema_error(S, first->loc, arena_printf(S->arena, "identifier '%s'", first->name),
-                 "%s has no member '%s'", target_type_name(S->target, id), first->name);
-      return VT_UNKNOWN;
-    }
-    first->btf_id = m;
-    Expr rest = *e;
-    Vec comps = {0};
-    for (size_t i = 1; i < e->comps.len; i++) vec_push(&comps, S->arena, e->comps.items[i]);
-    rest.comps = comps;
-    final = comps.len ? follow_chain(S, &rest, m) : m;
-    if (e->pretty) return VT_STRING;
-    if (e->addr_of) return VT_LONG;
-    bool ok;
-    VType t = value_type(S, final, &ok);
-    if (!ok && S->final_round)
-      sema_error(S, e->loc, "@cast", "@cast(...)->%s is a %s, not a number or string",
-                 ((TargetComp *)vec_last(&e->comps))->name, target_type_name(S->target, final));
-    return t;
+  if (!id) {
+    sema_error(S, e->loc, arena_printf(S->arena, "string \"%s\"", e->str),
+               "type '%s' not found in the kernel's BTF", e->str);
+    return VT_UNKNOWN;
   }
-  return e->pretty ? VT_STRING : VT_LONG;
+  int ptr = target_pointer_to(S->target, id);
+  e->btf_id = ptr ? ptr : id;
+  return chain_value(S, e, e->btf_id);
 }
 
 static VType infer_index(Sema *S, Expr *e, Symbol *s) {

@@ -257,9 +257,16 @@ int target_type_id(Target *t, const char *ctype) {
   if (!strncmp(name, "struct ", 7)) m = &t->btf_structs, name += 7;
   else if (!strncmp(name, "union ", 6)) m = &t->btf_unions, name += 6;
   else if (!strncmp(name, "enum ", 5)) m = &t->btf_enums, name += 5;
-  unsigned id = (unsigned)(uintptr_t)hashmap_get(m, name, strlen(name));
-  for (int s = 0; id && s < stars; s++) id = id < t->btf_ntypes ? t->btf_ptr_to[id] : 0;
-  return (int)id;
+  int id = (int)(uintptr_t)hashmap_get(m, name, strlen(name));
+  for (int s = 0; id && s < stars; s++) id = target_pointer_to(t, id);
+  return id;
+}
+
+int target_pointer_to(Target *t, int id) {
+  struct btf *b = target_btf(t, NULL);
+  if (!b || id <= 0) return 0;
+  index_btf_types(t, b);
+  return (unsigned)id < t->btf_ntypes ? (int)t->btf_ptr_to[id] : 0;
 }
 
 /* BTF FUNC ids by name, indexed once (btf__find_by_name_kind is a scan). */
@@ -271,7 +278,7 @@ static int btf_func_id(Target *t, struct btf *b, const char *name) {
       if (btf_kind(ty) != BTF_KIND_FUNC) continue;
       const char *n = btf__name_by_offset(b, ty->name_off);
       hashmap_put(&t->btf_funcs, n, strlen(n), (void *)(uintptr_t)id);
-      vec_push(&t->btf_func_names, t->arena, (void *)n);
+      if (strncmp(n, "__bpf_trace_", 12) == 0) vec_push(&t->btf_trace_stubs, t->arena, (void *)n);
     }
   }
   return (int)(uintptr_t)hashmap_get(&t->btf_funcs, name, strlen(name));
@@ -591,16 +598,14 @@ static void event_args(Target *t, TargetEvent *ev, Vec *out) {
   if (!b) return;
   int fn = btf_func_id(t, b, arena_printf(t->arena, "__bpf_trace_%s", ev->event));
   if (fn <= 0) {
-    int td = btf__find_by_name_kind(b, arena_printf(t->arena, "btf_trace_%s", ev->event),
-                                    BTF_KIND_TYPEDEF);
+    int td = target_type_id(t, arena_printf(t->arena, "btf_trace_%s", ev->event));
     const struct btf_type *ptr = td > 0 ? btf__type_by_id(b, btf__type_by_id(b, (unsigned)td)->type) : NULL;
     const struct btf_type *want = ptr && btf_kind(ptr) == BTF_KIND_PTR ? btf__type_by_id(b, ptr->type) : NULL;
     if (!want || btf_kind(want) != BTF_KIND_FUNC_PROTO) return;
     /* The template whose name shares the longest start with the event. */
     size_t best = 0;
-    for (size_t i = 0; i < t->btf_func_names.len; i++) {
-      const char *name = t->btf_func_names.items[i];
-      if (strncmp(name, "__bpf_trace_", 12) != 0) continue;
+    for (size_t i = 0; i < t->btf_trace_stubs.len; i++) {
+      const char *name = t->btf_trace_stubs.items[i];
       int id = btf_func_id(t, b, name);
       const struct btf_type *proto = btf__type_by_id(b, btf__type_by_id(b, (unsigned)id)->type);
       if (!same_params(b, want, proto)) continue;

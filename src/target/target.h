@@ -84,7 +84,7 @@ typedef struct Target {
   const char *btf_error;    /* why there is no BTF */
   const char *btf_source;   /* where it came from */
   HashMap btf_funcs;        /* FUNC name -> BTF id */
-  Vec btf_func_names;       /* the same names */
+  Vec btf_trace_stubs;      /* names of the __bpf_trace_<class> FUNCs */
   HashMap btf_structs, btf_unions, btf_enums, btf_plain; /* name -> id */
   unsigned *btf_ptr_to;     /* type id -> id of a pointer to it, or 0 */
   unsigned btf_ntypes;      /* entries in btf_ptr_to */
@@ -116,6 +116,8 @@ struct btf *target_btf(Target *t, const char **err);
 /* The BTF type of a C spelling ("struct file *", "const char *",
  * "size_t"), or 0. */
 int target_type_id(Target *t, const char *ctype);
+/* The BTF id of a pointer to type id, or 0 if BTF has none. */
+int target_pointer_to(Target *t, int id);
 /* The C spelling of a BTF type ("struct file *"). */
 const char *target_type_name(Target *t, int btf_id);
 
