@@ -146,21 +146,13 @@ static void print_expr_inner(StrBuf *out, const Expr *e) {
     print_expr_prec(out, e->base, PREC_PRIMARY);
     break;
   }
-  case E_STAT:
-    sb_cat(out, "@", stat_op_name(e->stat), "(", NULL);
-    print_expr_prec(out, e->l, PREC_ASSIGN);
-    for (size_t i = 0; i < e->args.len; i++) {
-      sb_puts(out, ", ");
-      print_expr_prec(out, e->args.items[i], PREC_ASSIGN);
-    }
-    sb_putc(out, ')');
-    break;
   case E_ATFUNC:
     sb_cat(out, "@", e->name, "(", NULL);
     print_list(out, &e->args);
     sb_putc(out, ')');
     break;
-  case E_HIST:
+  case E_STAT: /* @count(s), @variance(s, shift) */
+  case E_HIST: /* @hist_log(s), @hist_linear(s, lo, hi, step) */
     sb_cat(out, "@", stat_op_name(e->stat), "(", NULL);
     print_expr_prec(out, e->l, PREC_ASSIGN);
     for (size_t i = 0; i < e->args.len; i++) {

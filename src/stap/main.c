@@ -125,6 +125,7 @@ int main(int argc, char **argv) {
   }
   KConfig kconfig;
   kconfig_init(&kconfig, &kernel, &arena);
+  Target target = {0}; /* set up for pass 2; freed at the end either way */
   PPEnv env = {
       .kernel_release = kernel.release,
       .kernel_version = kernel.version,
@@ -221,14 +222,12 @@ int main(int argc, char **argv) {
   }
 
   /* Pass 2. */
-  Target target;
   target_init(&target, &arena, &kernel, opt.kernel_btf);
   target.kconfig = &kconfig;
   SemaOptions sopt = {.guru = opt.guru, .unoptimized = opt.unoptimized,
                       .listing = opt.list_vars};
   if (opt.list_pattern) {
     rc = list_probes(&front, &target, &opt, &sopt, &diag);
-    target_free(&target);
     goto out;
   }
   Usage pass2;
@@ -241,7 +240,6 @@ int main(int argc, char **argv) {
   }
   if (diag.errors) {
     fprintf(stderr, "Pass 2: analysis failed.  [man error::pass2]\n");
-    target_free(&target);
     rc = 1;
     goto out;
   }
@@ -259,15 +257,14 @@ int main(int argc, char **argv) {
     sema_dump(&out, prog);
     fwrite(out.data ? out.data : "", 1, out.len, stdout);
     sb_free(&out);
-    target_free(&target);
     goto out;
   }
-  target_free(&target);
   fputs("ERROR: pass 3 (translation) is not implemented in this version; "
         "use -p1 or -p2\n", stderr);
   rc = 1;
 
 out:
+  target_free(&target);
   diag_free(&diag);
   front_free(&front);
   kconfig_free(&kconfig);
