@@ -41,7 +41,7 @@ run_ok() {
   local stp=$1 name=parse/ok/$(basename "${1%.stp}")
   local expect=${stp%.stp}.p1 rc
   if [[ ! -f $expect ]]; then
-    echo "SKIP: $name (no expected output; run regen.sh)"
+    echo "FAIL: $name (no expected output: review the output, then run regen.sh)"
     return
   fi
   load_companions "$stp"
@@ -60,7 +60,7 @@ run_err() {
   local stp=$1 name=parse/err/$(basename "${1%.stp}")
   local expect=${stp%.stp}.err nerr=${stp%.stp}.nerr rc
   if [[ ! -f $expect ]]; then
-    echo "SKIP: $name (no expected output; run regen.sh)"
+    echo "FAIL: $name (no expected output: review the output, then run regen.sh)"
     return
   fi
   load_companions "$stp"
