@@ -10,6 +10,7 @@
  *
  * Each pass reports failure in stap's words ("Pass 1: parse failed.  [man
  * error::pass1]") and the exit status is 1 on any error. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,8 @@
 #include "ctap_config.h"
 #include "front/front.h"
 #include "front/printer.h"
+#include "bpf/translate.h"
+#include "run/run.h"
 #include "sema/sema.h"
 #include "stap/options.h"
 #include "target/target.h"
@@ -67,6 +70,78 @@ static void report_usage(FILE *out, const Usage *from) {
 
 /* The installed tapset directory, or the source tree's when running from
  * a build directory; SYSTEMTAP_TAPSET overrides both. */
+/* The module name: -m NAME, else stap_<hash of the script>. */
+static const char *module_name(const StapOptions *opt, Arena *a, const SourceFile *src) {
+  if (opt->module_name) return opt->module_name;
+  uint64_t h = 1469598103934665603ull;
+  if (src)
+    for (size_t i = 0; i < src->len; i++) h = (h ^ (unsigned char)src->text[i]) * 1099511628211ull;
+  return arena_printf(a, "stap_%016llx", (unsigned long long)h);
+}
+
+/* Passes 3-5 on the bpf runtime. */
+static int later_passes(const StapOptions *opt, Program *prog, Target *target, Arena *a,
+                        Diag *diag, const SourceFile *src) {
+  const char *name = module_name(opt, a, src);
+  for (const char *c = name; *c; c++)
+    if (!(*c == '_' || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+          (*c >= '0' && *c <= '9'))) {
+      fprintf(stderr, "ERROR: invalid module name '%s': use letters, digits and '_'\n", name);
+      return 1;
+    }
+  BpfOptions bo = {.module_name = name, .defines = &opt->defines};
+  BoObject *obj = bpf_translate(prog, target, a, diag, &bo);
+  if (!obj) {
+    fprintf(stderr, "Pass 3: translation failed.  [man error::pass3]\n");
+    return 1;
+  }
+  if (opt->last_pass == 3) {
+    StrBuf out;
+    sb_init(&out);
+    bpf_listing(&out, obj);
+    fwrite(out.data ? out.data : "", 1, out.len, stdout);
+    sb_free(&out);
+    return 0;
+  }
+  char dir[64] = "";
+  const char *path;
+  if (opt->last_pass == 4) {
+    path = arena_printf(a, "%s.bo", name);
+  } else {
+    snprintf(dir, sizeof dir, "%s/stapXXXXXX", getenv("TMPDIR") ? "/tmp" : "/tmp");
+    if (!mkdtemp(dir)) {
+      fprintf(stderr, "ERROR: cannot create a temporary directory: %s\n", strerror(errno));
+      return 1;
+    }
+    path = arena_printf(a, "%s/%s.bo", dir, name);
+  }
+  const char *err;
+  if (!bo_write(obj, path, &err)) {
+    fprintf(stderr, "ERROR: %s\n", err);
+    fprintf(stderr, "Pass 4: compilation failed.  [man error::pass4]\n");
+    if (dir[0]) rmdir(dir);
+    return 1;
+  }
+  if (opt->last_pass == 4) {
+    puts(path);
+    return 0;
+  }
+  RunOptions ro = {.output = opt->output, .command = opt->command,
+                   .target_pid = opt->target_pid, .verbose = opt->verbose,
+                   .no_warnings = opt->no_warnings, .prog = "stap",
+                   .globals = (const char *const *)opt->globals.items,
+                   .nglobals = opt->globals.len};
+  fflush(stdout);
+  int rc = run_object_file(path, &ro);
+  if (!opt->keep_tmp) {
+    unlink(path);
+    rmdir(dir);
+  } else {
+    fprintf(stderr, "Keeping temporary directory \"%s\"\n", dir);
+  }
+  return rc;
+}
+
 static const char *default_tapset_dir(void) {
   const char *env = getenv("SYSTEMTAP_TAPSET");
   if (env && *env) return env;
@@ -259,9 +334,8 @@ int main(int argc, char **argv) {
     sb_free(&out);
     goto out;
   }
-  fputs("ERROR: pass 3 (translation) is not implemented in this version; "
-        "use -p1 or -p2\n", stderr);
-  rc = 1;
+  rc = later_passes(&opt, prog, &target, &arena, &diag, user_files.len ?
+                    ((const File *)user_files.items[0])->source : NULL);
 
 out:
   target_free(&target);

@@ -392,6 +392,15 @@ static const char *find_tracefs(Target *t) {
   return NULL;
 }
 
+/* "\toffset:16;\tsize:8;\tsigned:0;" after a format field's declaration. */
+static void field_layout(TargetVar *v, const char *rest) {
+  const char *o = strstr(rest, "offset:"), *z = strstr(rest, "size:"),
+             *g = strstr(rest, "signed:");
+  if (o) v->offset = atoi(o + 7);
+  if (z) v->size = atoi(z + 5);
+  if (g) v->is_signed = atoi(g + 7) != 0;
+}
+
 /* "field:unsigned int fd;\toffset:16;..." -> ("fd", "unsigned int");
  * "field:__data_loc char[] comm;" (a string stored in the record) ->
  * ("comm", "char[]"). */
@@ -408,6 +417,8 @@ static TargetVar *parse_format_field(Target *t, const char *line) {
     TargetVar *v = arena_alloc(t->arena, sizeof *v);
     v->name = arena_strndup(t->arena, name, (size_t)(semi - name));
     v->ctype = arena_printf(t->arena, "%.*s[]", (int)(br - f), f);
+    v->data_loc = true;
+    field_layout(v, semi);
     return v;
   }
   const char *semi = strchr(f, ';');
@@ -438,6 +449,7 @@ static TargetVar *parse_format_field(Target *t, const char *line) {
   /* "char * buf" -> "char *" */
   v->ctype = arena_strdup(t->arena, sb_cstr(&sb));
   sb_free(&sb);
+  field_layout(v, semi);
   return v;
 }
 
@@ -477,6 +489,15 @@ static TargetEvent *add_event(Target *t, const char *system, const char *event) 
   return ev;
 }
 
+/* Is BTF type id a signed integer (through typedefs and modifiers)? */
+static bool type_is_signed(struct btf *b, int id) {
+  const struct btf_type *t = btf__type_by_id(b, (unsigned)id);
+  while (t && (btf_is_typedef(t) || btf_is_mod(t))) t = btf__type_by_id(b, t->type);
+  if (t && btf_is_int(t)) return (btf_int_encoding(t) & BTF_INT_SIGNED) != 0;
+  if (t && btf_is_enum(t)) return true;
+  return false;
+}
+
 /* The fields of an event from BTF: struct trace_event_raw_<class>, where
  * the class is the event itself for TRACE_EVENT and the named class for
  * DEFINE_EVENT. */
@@ -496,6 +517,11 @@ static void btf_event_fields(Target *t, TargetEvent *ev, const char *cls) {
     v->name = arena_strdup(t->arena, mn);
     v->btf_id = (int)m[i].type;
     v->ctype = target_type_name(t, v->btf_id);
+    v->offset = (int)(btf_member_bit_offset(st, i) / 8);
+    int sz = btf__resolve_size(b, (unsigned)v->btf_id);
+    v->size = sz > 0 ? sz : 0;
+    v->is_signed = type_is_signed(b, v->btf_id);
+    v->data_loc = strncmp(mn, "__data_loc_", 11) == 0;
     vec_push(&ev->fields, t->arena, v);
   }
   ev->fields_from_btf = true;
@@ -755,6 +781,11 @@ static void load_syscalls_headers(Target *t) {
       }
       v->ctype = arena_strdup(t->arena, sb_cstr(&ty));
       sb_free(&ty);
+      /* The syscalls:sys_enter_* record: common fields, the syscall
+       * number, then each argument as 8 bytes. */
+      v->offset = 16 + 8 * (int)args.len;
+      v->size = 8;
+      v->is_signed = !strchr(v->ctype, '*') && !strstr(v->ctype, "unsigned");
       vec_push(&args, t->arena, v);
     }
     add_syscall(t, name, args, true);

@@ -58,6 +58,10 @@ typedef struct TargetVar {
   int btf_id;        /* its BTF type, or 0 if unknown */
   bool is_field;     /* a tracepoint's record field, not one of its
                         arguments (TP_PROTO) */
+  int offset, size;  /* record fields and syscall arguments: where they
+                        are in the trace record, and their size */
+  bool is_signed;    /* record fields: sign-extend when loading */
+  bool data_loc;     /* a __data_loc field: a u32 (length << 16 | offset) */
 } TargetVar;
 
 typedef struct TargetEvent {

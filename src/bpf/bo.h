@@ -1,0 +1,239 @@
+/* bo: the bpf runtime's artifact, NAME.bo, as a model in memory.
+ *
+ * Pass 3 (src/bpf/codegen) fills a BoObject; pass 4 (bo_write) writes it
+ * as one BPF ELF object; staprun (src/run, bo_read) reads it back.  The
+ * object holds:
+ *   - the kernel programs, each in its standard section ("tracepoint/...",
+ *     "raw_tracepoint/...", "perf_event", "uprobe", "kprobe/..."), with
+ *     relocations against the maps, loadable by libbpf;
+ *   - the maps, in ".maps", described in BTF the way libbpf expects;
+ *   - the user programs (begin, end, error, timers that iterate or sort):
+ *     BPF bytecode that staprun interprets, in section ".ctap.user";
+ *   - the metadata staprun needs, in section ".ctap.meta": the probe
+ *     table, the printf formats, the globals, the error sites, the limits.
+ *
+ * This header is also the contract between generated code and staprun:
+ * the layout of the control block, of statistics, and of the records the
+ * kernel programs send through the ring buffer. */
+#ifndef CTAP_BPF_BO_H
+#define CTAP_BPF_BO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <linux/bpf.h>
+
+#define BO_META_SECTION ".ctap.meta"
+#define BO_USER_SECTION ".ctap.user"
+#define BO_FORMAT_VERSION 1
+
+/* How staprun starts a probe. */
+typedef enum BoProbeKind {
+  BO_BEGIN,          /* user program, run once at start, by sequence */
+  BO_END,            /* user program, run once at the end, by sequence */
+  BO_ERROR,          /* user program, run after a runtime error */
+  BO_TIMER,          /* user program every period_ns (+ randomize_ns) */
+  BO_PERF_TIMER,     /* kernel program on a cpu-clock perf event,
+                        every period_ns, on one CPU */
+  BO_PROFILE,        /* kernel program on cpu-clock on every CPU */
+  BO_TRACEPOINT,     /* kernel program on tracepoint target "sys:event" */
+  BO_RAW_TRACEPOINT, /* kernel program on raw tracepoint target */
+  BO_UPROBE,         /* kernel program on target (ELF path) at symbol
+                        (+ offset), or its return */
+  BO_KPROBE,         /* kernel program on function target (or return) */
+  BO_PERF,           /* kernel program on perf event perf_type/config,
+                        sample period `period` */
+  BO_PROCESS_BEGIN,  /* kernel program on sched_process_exec (raw tp) */
+  BO_PROCESS_END,    /* kernel program on sched_process_exit (raw tp) */
+} BoProbeKind;
+
+enum {
+  BO_PROBE_RETURN = 1,   /* the return of the function */
+  BO_PROBE_OPTIONAL = 2, /* '?': failing to attach is not an error */
+};
+
+typedef struct BoProbe {
+  uint32_t kind;        /* BoProbeKind */
+  uint32_t prog;        /* index into BoObject.progs */
+  uint32_t flags;       /* BO_PROBE_* */
+  const char *point;    /* pp(): "syscall.read", "timer.s(1)" */
+  const char *target;   /* see BoProbeKind, or NULL */
+  const char *symbol;   /* BO_UPROBE: the symbol, or NULL (offset only) */
+  uint64_t offset;      /* BO_UPROBE: offset from symbol (or file offset) */
+  int64_t period;       /* timers: ns; BO_PERF: sample period */
+  int64_t randomize;    /* timers: ns */
+  int64_t sequence;     /* begin/end/error order */
+  uint32_t perf_type;   /* BO_PERF: PERF_TYPE_* */
+  uint64_t perf_config; /* BO_PERF: PERF_COUNT_* */
+} BoProbe;
+
+/* One map.  `name` is its ELF symbol and BTF variable. */
+typedef struct BoMap {
+  const char *name;
+  uint32_t type;        /* BPF_MAP_TYPE_* */
+  uint32_t key_size, value_size, max_entries, flags;
+} BoMap;
+
+/* A ld_imm64 instruction (its first half) that loads a map. */
+typedef struct BoReloc {
+  uint32_t insn;
+  uint32_t map;         /* index into BoObject.maps */
+} BoReloc;
+
+/* Where an instruction came from in the script. */
+typedef struct BoLine {
+  uint32_t insn;        /* first instruction of the range */
+  uint32_t file;        /* index into BoObject.files */
+  uint32_t line, col;
+} BoLine;
+
+typedef struct BoProg {
+  const char *name;     /* ELF symbol: "probe_3", "user_0" */
+  const char *section;  /* kernel programs: their ELF section; user: "" */
+  uint32_t type;        /* BPF_PROG_TYPE_*, 0 for user programs */
+  bool user;            /* interpreted by staprun */
+  struct bpf_insn *insns;
+  uint32_t ninsns;
+  BoReloc *relocs;      /* kernel programs: ELF relocations; user
+                           programs: none (see BO_PSEUDO_MAP_IDX) */
+  uint32_t nrelocs;
+  BoLine *lines;        /* sorted by insn */
+  uint32_t nlines;
+} BoProg;
+
+/* Value types (as pass 2's VType). */
+enum { BO_LONG = 1, BO_STRING = 2, BO_STATS = 3 };
+
+/* Statistics are runtime/common/stat.h's StatValue, in per-CPU maps;
+ * BoGlobal.hist is its StatHistKind. */
+
+typedef struct BoGlobal {
+  const char *name;
+  uint32_t type;        /* BO_LONG, BO_STRING, BO_STATS */
+  uint32_t arity;       /* 0: scalar, else number of indices */
+  uint8_t index[9];     /* index types (BO_LONG or BO_STRING) */
+  uint32_t map;         /* arrays and statistics: their map; scalars:
+                           the globals map */
+  uint32_t offset;      /* scalars: byte offset in the globals map value */
+  bool wrap;            /* '%': a full array drops its oldest entry */
+  uint32_t max_entries; /* arrays: [N] or MAXMAPENTRIES */
+  bool has_init;        /* an initializer (or a staprun NAME=VALUE) */
+  int64_t init_num;
+  const char *init_str;
+  uint32_t hist;        /* StatHistKind (statistics) */
+  int64_t hist_lo, hist_hi, hist_step; /* STATH_LINEAR */
+} BoGlobal;
+
+/* Runtime error kinds (the id of a BO_REC_ERROR record). */
+typedef enum BoErrorKind {
+  BO_ERR_DIVZERO,       /* "division by 0" */
+  BO_ERR_OVERFLOW,      /* "Array overflow, check MAXMAPENTRIES" */
+  BO_ERR_MAXACTION,     /* "MAXACTION exceeded" */
+  BO_ERR_READ,          /* "kernel read fault at 0x%lx" (arg: address) */
+  BO_ERR_USER,          /* error("msg"): the message follows */
+  BO_ERR_NESTING,       /* "MAXNESTING exceeded" */
+} BoErrorKind;
+
+/* An error site: what stap prints after the message, "near operator '/'
+ * at FILE:LINE:COL". */
+typedef struct BoSite {
+  const char *text;
+} BoSite;
+
+/* Limits (stap -D overrides these). */
+typedef struct BoLimits {
+  uint32_t maxstringlen;  /* 128 */
+  uint32_t maxmapentries; /* 2048 */
+  uint32_t maxaction;     /* 1000 */
+  uint32_t maxnesting;    /* 10 */
+  uint32_t maxerrors;     /* 0 */
+  uint32_t maxskipped;    /* 100 */
+  uint32_t ringbuf_size;  /* bytes of the output ring buffer */
+} BoLimits;
+
+typedef struct BoObject {
+  const char *name;       /* module name: -m NAME, or stap_<hash> */
+  const char *release;    /* the kernel release it was built for */
+  BoLimits limits;
+  BoMap *maps;       uint32_t nmaps;
+  BoProg *progs;     uint32_t nprogs;
+  BoProbe *probes;   uint32_t nprobes;
+  BoGlobal *globals; uint32_t nglobals;
+  const char **formats; uint32_t *format_lens; uint32_t nformats;
+  BoSite *sites;     uint32_t nsites;
+  const char **files; uint32_t nfiles; /* script file names for BoLine */
+  uint32_t globals_map;   /* index of the map holding the control block
+                             and the scalar globals (one-entry array) */
+  uint32_t ringbuf_map;   /* index of the output ring buffer */
+  uint32_t scratch_map;   /* index of the per-CPU scratch array */
+  uint32_t scratch_size;  /* bytes per CPU of scratch */
+  void *owner;            /* bo_read: the storage bo_free releases */
+} BoObject;
+
+/* A user program loads a map with ld_imm64 whose src_reg is
+ * BO_PSEUDO_MAP_IDX and whose imm is the map's index (the kernel's own
+ * BPF_PSEUDO_MAP_IDX).  Kernel programs use a relocation instead. */
+#define BO_PSEUDO_MAP_IDX 5
+
+/* The control block at offset 0 of the globals map's value. */
+typedef struct BoControl {
+  uint64_t state;        /* BO_STATE_*: kernel probes run only in RUNNING */
+  uint64_t lost;         /* records the ring buffer had no room for */
+  uint64_t skipped;      /* probes skipped (scratch unavailable, ...) */
+  int64_t realtime_offset; /* ns: realtime minus CLOCK_MONOTONIC */
+  int64_t target_pid;    /* target(): -x PID or the -c command */
+  int64_t ncpus;         /* possible CPUs */
+  int64_t reserved[3];
+} BoControl;
+enum { BO_STATE_STARTING, BO_STATE_RUNNING, BO_STATE_STOPPING };
+
+/* Records from kernel programs to staprun through the ring buffer: a
+ * header, then the payload. */
+typedef struct BoRecord {
+  uint32_t kind;         /* BO_REC_* */
+  uint32_t id;           /* printf: format; error: BoErrorKind */
+} BoRecord;
+typedef enum BoRecKind {
+  BO_REC_PRINTF, /* id: the format; then its arguments in order, each a
+                    64-bit integer or a string of maxstringlen bytes
+                    (NUL-terminated) as the format's directives say */
+  BO_REC_ERROR,  /* id: BoErrorKind; then u32 site, u32 pad, u64 arg,
+                    and for BO_ERR_USER the message (maxstringlen) */
+  BO_REC_EXIT,   /* exit() was called */
+  BO_REC_WARN,   /* warn(msg): the message (maxstringlen) follows */
+} BoRecKind;
+
+/* User programs call helpers by id: the kernel's own (map lookups, the
+ * clock, ...) and these, which only staprun provides. */
+typedef enum BoUserHelper {
+  BO_H_FOREACH_START = 0x10000, /* (map, sort, limit) -> iterator id;
+                                   sort: BO_SORT_* | dir << 8 | stat << 16 */
+  BO_H_FOREACH_NEXT,            /* (iterator, key_out) -> 1 next, 0 done */
+  BO_H_FOREACH_END,             /* (iterator) */
+  BO_H_MAP_CLEAR,               /* (map): delete every entry */
+  BO_H_STAT_GET,                /* (map, key, which | shift << 8, site):
+                                   the statistic aggregated over CPUs, one
+                                   StatWhich of it; an empty one is a
+                                   runtime error at site where stap has one */
+  BO_H_PRINT_HIST,              /* (map, key, site): print its histogram */
+  BO_H_SPRINTF,                 /* (dst, format, args): render a format
+                                   with arguments laid out as in a
+                                   BO_REC_PRINTF record into dst
+                                   (maxstringlen bytes) */
+  BO_H_MAP_SIZE,                /* (map) -> number of entries */
+} BoUserHelper;
+
+/* foreach sorting (the low byte of BO_H_FOREACH_START's sort). */
+enum { BO_SORT_NONE = 0, BO_SORT_VALUE = 1, BO_SORT_KEY0 = 2 };
+enum { BO_SORT_ASC = 1, BO_SORT_DESC = 2 };
+
+/* Write obj to path as an ELF object.  False with a message in *err. */
+bool bo_write(const BoObject *obj, const char *path, const char **err);
+
+/* Read an object written by bo_write: a corrupt, truncated or foreign file
+ * yields false with a message in *err naming what is wrong.  Everything
+ * read lives until bo_free. */
+bool bo_read(const char *path, BoObject *obj, const char **err);
+void bo_free(BoObject *obj);
+
+#endif

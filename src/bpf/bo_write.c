@@ -1,0 +1,767 @@
+/* bo_write: pass 4 of the bpf backend.  Writes a BoObject (bo.h) as one
+ * 64-bit little-endian BPF ELF relocatable object that libbpf opens and
+ * loads as it is:
+ *   - each kernel program in an executable section of its own, named
+ *     BoProg.section, with a global STT_FUNC symbol BoProg.name, and its
+ *     map loads as R_BPF_64_64 relocations in ".rel<section>";
+ *   - the maps in ".maps" as BTF-defined maps (a global variable per map
+ *     whose type is a struct of `int (*field)[value]` members, as libbpf's
+ *     __uint() macro makes them), described in ".BTF" together with a
+ *     FUNC per kernel program;
+ *   - "license" ("GPL");
+ *   - ".ctap.user": the user programs' instructions, one after the other
+ *     (not executable, not allocated: libbpf skips it);
+ *   - ".ctap.meta": everything else staprun needs (not allocated: libbpf
+ *     skips it), encoded as follows, every integer little-endian:
+ *
+ *       header   "CTAPMETA", u32 BO_FORMAT_VERSION, u32 0
+ *       object   str name, str release, u32 limits x7 (BoLimits order),
+ *                u32 globals_map, ringbuf_map, scratch_map, scratch_size
+ *       files    u32 n, then n x str
+ *       maps     u32 n, then n x { str name, u32 type, key_size,
+ *                value_size, max_entries, flags }
+ *       progs    u32 n, then n x { str name, str section, u32 type,
+ *                u8 user, user only: { u32 byte offset in .ctap.user,
+ *                u32 ninsns }, u32 nlines, nlines x { u32 insn, file,
+ *                line, col } }
+ *       probes   u32 n, then n x { u32 kind, prog, flags, str point,
+ *                target, symbol, u64 offset, i64 period, randomize,
+ *                sequence, u32 perf_type, u64 perf_config }
+ *       globals  u32 n, then n x { str name, u32 type, arity, u8 index[9],
+ *                u32 map, offset, u8 wrap, u32 max_entries, u8 has_init,
+ *                i64 init_num, str init_str, u32 hist, i64 hist_lo,
+ *                hist_hi, hist_step }
+ *       formats  u32 n, then n x str (any bytes; length format_lens[i])
+ *       sites    u32 n, then n x str text
+ *
+ *     and nothing after.  A str is a u32 byte count and the bytes (no
+ *     NUL); the count 0xffffffff stands for NULL.  A u8 flag is 0 or 1.
+ *     Kernel programs' instructions and relocations are not repeated
+ *     here: staprun reads them from their ELF sections and symbols.
+ *
+ * Instructions are stored in the kernel's layout (code, dst | src << 4,
+ * le16 off, le32 imm) whatever the host's byte order.  The object is
+ * written to a temporary file beside `path` and renamed over it, so a
+ * failed write leaves nothing half-written at `path`.  The object is
+ * checked first against everything bo_read checks, so whatever bo_write
+ * writes, bo_read reads back. */
+#include "bpf/bo.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/btf.h>
+#include <linux/btf.h>
+
+#include "common/arena.h"
+
+#ifndef EM_BPF
+#define EM_BPF 247
+#endif
+#ifndef R_BPF_64_64
+#define R_BPF_64_64 1
+#endif
+
+#define BO_NULL_STR 0xffffffffu
+#define LD_IMM64 (BPF_LD | BPF_IMM | BPF_DW)
+
+/* ---- messages ---------------------------------------------------------- */
+
+static _Thread_local char errbuf[1024];
+
+static bool fail(const char **err, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static bool fail(const char **err, const char *path, const char *fmt, ...) {
+  int n = snprintf(errbuf, sizeof errbuf, "%s: ", path);
+  if (n < 0 || (size_t)n >= sizeof errbuf) n = 0;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(errbuf + n, sizeof errbuf - (size_t)n, fmt, ap);
+  va_end(ap);
+  if (err) *err = errbuf;
+  return false;
+}
+
+/* ---- a growable byte buffer ---------------------------------------------- */
+
+typedef struct Buf {
+  unsigned char *data;
+  size_t len, cap;
+} Buf;
+
+static void buf_put(Buf *b, const void *p, size_t n) {
+  if (b->len + n > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + n) cap *= 2;
+    b->data = xrealloc(b->data, cap);
+    b->cap = cap;
+  }
+  if (n) memcpy(b->data + b->len, p, n);
+  b->len += n;
+}
+
+static void put_u8(Buf *b, uint8_t v) { buf_put(b, &v, 1); }
+
+static void put_u16(Buf *b, uint16_t v) {
+  unsigned char c[2] = {(unsigned char)v, (unsigned char)(v >> 8)};
+  buf_put(b, c, 2);
+}
+
+static void put_u32(Buf *b, uint32_t v) {
+  unsigned char c[4];
+  for (int i = 0; i < 4; i++) c[i] = (unsigned char)(v >> (8 * i));
+  buf_put(b, c, 4);
+}
+
+static void put_u64(Buf *b, uint64_t v) {
+  unsigned char c[8];
+  for (int i = 0; i < 8; i++) c[i] = (unsigned char)(v >> (8 * i));
+  buf_put(b, c, 8);
+}
+
+static void put_i64(Buf *b, int64_t v) { put_u64(b, (uint64_t)v); }
+
+static void put_bytes(Buf *b, const char *s, uint32_t n) {
+  put_u32(b, n);
+  buf_put(b, s, n);
+}
+
+static void put_str(Buf *b, const char *s) {
+  if (!s)
+    put_u32(b, BO_NULL_STR);
+  else
+    put_bytes(b, s, (uint32_t)strlen(s));
+}
+
+static void put_insns(Buf *b, const struct bpf_insn *in, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    put_u8(b, in[i].code);
+    put_u8(b, (uint8_t)((in[i].dst_reg & 0xf) | (in[i].src_reg & 0xf) << 4));
+    put_u16(b, (uint16_t)in[i].off);
+    put_u32(b, (uint32_t)in[i].imm);
+  }
+}
+
+/* Offset of s in a string table that starts with "\0". */
+static uint32_t strtab_add(Buf *b, const char *s) {
+  size_t off = b->len;
+  buf_put(b, s, strlen(s) + 1);
+  return (uint32_t)off;
+}
+
+/* ---- checks ------------------------------------------------------------ */
+
+static bool is_ident(const char *s) {
+  if (!s || !*s) return false;
+  for (const char *p = s; *p; p++) {
+    char c = *p;
+    bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    if (!alpha && !(p > s && c >= '0' && c <= '9')) return false;
+  }
+  return true;
+}
+
+/* Sections of our own, which a program's section must not be named. */
+static bool reserved_section(const char *s) {
+  return s[0] == '.' || !strcmp(s, "license") || !strcmp(s, "version") ||
+         !strcmp(s, "maps");
+}
+
+static bool fits_u32(size_t n) { return n < BO_NULL_STR; }
+
+static bool map_index_ok(const BoObject *o, uint32_t i) {
+  return o->nmaps ? i < o->nmaps : i == 0;
+}
+
+/* Everything bo_read will insist on, so that what we write reads back. */
+static bool check(const BoObject *o, const char *path, const char **err) {
+  if ((o->nmaps && !o->maps) || (o->nprogs && !o->progs) ||
+      (o->nprobes && !o->probes) || (o->nglobals && !o->globals) ||
+      (o->nformats && !o->formats) || (o->nsites && !o->sites) ||
+      (o->nfiles && !o->files))
+    return fail(err, path, "object has a table with entries but no array");
+  if (o->nprogs > 30000)
+    return fail(err, path, "too many programs (%u)", o->nprogs);
+  const char *strs[] = {o->name, o->release};
+  for (size_t i = 0; i < 2; i++)
+    if (strs[i] && !fits_u32(strlen(strs[i])))
+      return fail(err, path, "string too long");
+
+  for (uint32_t i = 0; i < o->nmaps; i++) {
+    const BoMap *m = &o->maps[i];
+    if (!is_ident(m->name))
+      return fail(err, path, "map %u: name \"%s\" is not an identifier", i,
+                  m->name ? m->name : "(null)");
+    for (uint32_t j = 0; j < i; j++)
+      if (!strcmp(o->maps[j].name, m->name))
+        return fail(err, path, "map %u: name %s used twice", i, m->name);
+    if (!strcmp(m->name, "_license"))
+      return fail(err, path, "map %u: name _license is reserved", i);
+  }
+  if (!map_index_ok(o, o->globals_map) || !map_index_ok(o, o->ringbuf_map) ||
+      !map_index_ok(o, o->scratch_map))
+    return fail(err, path, "globals, ring buffer or scratch map index out of "
+                           "range (%u maps)", o->nmaps);
+
+  for (uint32_t i = 0; i < o->nprogs; i++) {
+    const BoProg *p = &o->progs[i];
+    const char *pn = p->name ? p->name : "(null)";
+    if (p->ninsns && !p->insns)
+      return fail(err, path, "program %u (%s) has no instructions array", i, pn);
+    if (p->nrelocs && !p->relocs)
+      return fail(err, path, "program %u (%s) has no relocation array", i, pn);
+    if (p->nlines && !p->lines)
+      return fail(err, path, "program %u (%s) has no line array", i, pn);
+    if (p->ninsns > UINT32_MAX / 8)
+      return fail(err, path, "program %u (%s) is too long", i, pn);
+    if ((p->name && !fits_u32(strlen(p->name))) ||
+        (p->section && !fits_u32(strlen(p->section))))
+      return fail(err, path, "program %u: string too long", i);
+    if (p->user) {
+      if (p->nrelocs)
+        return fail(err, path, "user program %u (%s) has relocations (user "
+                               "programs load maps by index)", i, pn);
+    } else {
+      if (!is_ident(p->name))
+        return fail(err, path, "kernel program %u: name \"%s\" is not an "
+                               "identifier", i, pn);
+      if (!p->section || !*p->section || reserved_section(p->section))
+        return fail(err, path, "kernel program %u (%s): bad section name "
+                               "\"%s\"", i, pn,
+                    p->section ? p->section : "(null)");
+      if (!p->ninsns)
+        return fail(err, path, "kernel program %u (%s) has no instructions",
+                    i, pn);
+      if (!strcmp(p->name, "_license"))
+        return fail(err, path, "kernel program %u: name _license is reserved",
+                    i);
+      for (uint32_t j = 0; j < o->nmaps; j++)
+        if (!strcmp(o->maps[j].name, p->name))
+          return fail(err, path, "kernel program %u: name %s is also a map",
+                      i, pn);
+      for (uint32_t j = 0; j < i; j++)
+        if (!o->progs[j].user && !strcmp(o->progs[j].name, p->name))
+          return fail(err, path, "kernel program %u: name %s used twice", i,
+                      pn);
+    }
+    for (uint32_t j = 0; j < p->nrelocs; j++) {
+      const BoReloc *r = &p->relocs[j];
+      if (r->insn >= p->ninsns || p->ninsns - r->insn < 2)
+        return fail(err, path, "program %u (%s): relocation %u at instruction "
+                               "%u past the end (%u instructions)",
+                    i, pn, j, r->insn, p->ninsns);
+      if (p->insns[r->insn].code != LD_IMM64)
+        return fail(err, path, "program %u (%s): relocation %u at instruction "
+                               "%u, which is not a ld_imm64", i, pn, j,
+                    r->insn);
+      if (r->map >= o->nmaps)
+        return fail(err, path, "program %u (%s): relocation %u against map "
+                               "%u (%u maps)", i, pn, j, r->map, o->nmaps);
+    }
+    for (uint32_t j = 0; j < p->nlines; j++) {
+      const BoLine *l = &p->lines[j];
+      if (l->insn >= p->ninsns || l->file >= o->nfiles ||
+          (j && l->insn < p->lines[j - 1].insn))
+        return fail(err, path, "program %u (%s): line entry %u (instruction "
+                               "%u, file %u) out of range or order", i, pn, j,
+                    l->insn, l->file);
+    }
+  }
+
+  for (uint32_t i = 0; i < o->nprobes; i++) {
+    const BoProbe *p = &o->probes[i];
+    if (p->kind > BO_PROCESS_END)
+      return fail(err, path, "probe %u: unknown kind %u", i, p->kind);
+    if (p->prog >= o->nprogs)
+      return fail(err, path, "probe %u: program %u out of range (%u programs)",
+                  i, p->prog, o->nprogs);
+    bool user = p->kind <= BO_TIMER;
+    if (o->progs[p->prog].user != user)
+      return fail(err, path, "probe %u: a %s probe on a %s program", i,
+                  user ? "user" : "kernel", user ? "kernel" : "user");
+    const char *s[] = {p->point, p->target, p->symbol};
+    for (size_t j = 0; j < 3; j++)
+      if (s[j] && !fits_u32(strlen(s[j])))
+        return fail(err, path, "probe %u: string too long", i);
+  }
+  for (uint32_t i = 0; i < o->nglobals; i++) {
+    const BoGlobal *g = &o->globals[i];
+    if (g->arity > 9)
+      return fail(err, path, "global %u: arity %u (at most 9)", i, g->arity);
+    if (g->map >= o->nmaps)
+      return fail(err, path, "global %u: map %u out of range (%u maps)", i,
+                  g->map, o->nmaps);
+    if ((g->name && !fits_u32(strlen(g->name))) ||
+        (g->init_str && !fits_u32(strlen(g->init_str))))
+      return fail(err, path, "global %u: string too long", i);
+  }
+  for (uint32_t i = 0; i < o->nformats; i++) {
+    if (o->formats[i] && o->format_lens && !fits_u32(o->format_lens[i]))
+      return fail(err, path, "format %u too long", i);
+    if (o->formats[i] && !o->format_lens && !fits_u32(strlen(o->formats[i])))
+      return fail(err, path, "format %u too long", i);
+  }
+  for (uint32_t i = 0; i < o->nsites; i++)
+    if (o->sites[i].text && !fits_u32(strlen(o->sites[i].text)))
+      return fail(err, path, "site %u: string too long", i);
+  for (uint32_t i = 0; i < o->nfiles; i++)
+    if (o->files[i] && !fits_u32(strlen(o->files[i])))
+      return fail(err, path, "file %u: string too long", i);
+  return true;
+}
+
+/* ---- .ctap.user and .ctap.meta ------------------------------------------ */
+
+static void encode_user(const BoObject *o, Buf *b, uint32_t *offsets) {
+  for (uint32_t i = 0; i < o->nprogs; i++) {
+    const BoProg *p = &o->progs[i];
+    if (!p->user) continue;
+    offsets[i] = (uint32_t)b->len;
+    put_insns(b, p->insns, p->ninsns);
+  }
+}
+
+static void encode_meta(const BoObject *o, Buf *b, const uint32_t *user_off) {
+  buf_put(b, "CTAPMETA", 8);
+  put_u32(b, BO_FORMAT_VERSION);
+  put_u32(b, 0);
+
+  put_str(b, o->name);
+  put_str(b, o->release);
+  const BoLimits *l = &o->limits;
+  put_u32(b, l->maxstringlen);
+  put_u32(b, l->maxmapentries);
+  put_u32(b, l->maxaction);
+  put_u32(b, l->maxnesting);
+  put_u32(b, l->maxerrors);
+  put_u32(b, l->maxskipped);
+  put_u32(b, l->ringbuf_size);
+  put_u32(b, o->globals_map);
+  put_u32(b, o->ringbuf_map);
+  put_u32(b, o->scratch_map);
+  put_u32(b, o->scratch_size);
+
+  put_u32(b, o->nfiles);
+  for (uint32_t i = 0; i < o->nfiles; i++) put_str(b, o->files[i]);
+
+  put_u32(b, o->nmaps);
+  for (uint32_t i = 0; i < o->nmaps; i++) {
+    const BoMap *m = &o->maps[i];
+    put_str(b, m->name);
+    put_u32(b, m->type);
+    put_u32(b, m->key_size);
+    put_u32(b, m->value_size);
+    put_u32(b, m->max_entries);
+    put_u32(b, m->flags);
+  }
+
+  put_u32(b, o->nprogs);
+  for (uint32_t i = 0; i < o->nprogs; i++) {
+    const BoProg *p = &o->progs[i];
+    put_str(b, p->name);
+    put_str(b, p->section);
+    put_u32(b, p->type);
+    put_u8(b, p->user);
+    if (p->user) {
+      put_u32(b, user_off[i]);
+      put_u32(b, p->ninsns);
+    }
+    put_u32(b, p->nlines);
+    for (uint32_t j = 0; j < p->nlines; j++) {
+      put_u32(b, p->lines[j].insn);
+      put_u32(b, p->lines[j].file);
+      put_u32(b, p->lines[j].line);
+      put_u32(b, p->lines[j].col);
+    }
+  }
+
+  put_u32(b, o->nprobes);
+  for (uint32_t i = 0; i < o->nprobes; i++) {
+    const BoProbe *p = &o->probes[i];
+    put_u32(b, p->kind);
+    put_u32(b, p->prog);
+    put_u32(b, p->flags);
+    put_str(b, p->point);
+    put_str(b, p->target);
+    put_str(b, p->symbol);
+    put_u64(b, p->offset);
+    put_i64(b, p->period);
+    put_i64(b, p->randomize);
+    put_i64(b, p->sequence);
+    put_u32(b, p->perf_type);
+    put_u64(b, p->perf_config);
+  }
+
+  put_u32(b, o->nglobals);
+  for (uint32_t i = 0; i < o->nglobals; i++) {
+    const BoGlobal *g = &o->globals[i];
+    put_str(b, g->name);
+    put_u32(b, g->type);
+    put_u32(b, g->arity);
+    buf_put(b, g->index, sizeof g->index);
+    put_u32(b, g->map);
+    put_u32(b, g->offset);
+    put_u8(b, g->wrap);
+    put_u32(b, g->max_entries);
+    put_u8(b, g->has_init);
+    put_i64(b, g->init_num);
+    put_str(b, g->init_str);
+    put_u32(b, g->hist);
+    put_i64(b, g->hist_lo);
+    put_i64(b, g->hist_hi);
+    put_i64(b, g->hist_step);
+  }
+
+  put_u32(b, o->nformats);
+  for (uint32_t i = 0; i < o->nformats; i++) {
+    const char *f = o->formats[i];
+    if (!f)
+      put_u32(b, BO_NULL_STR);
+    else
+      put_bytes(b, f, o->format_lens ? o->format_lens[i] : (uint32_t)strlen(f));
+  }
+
+  put_u32(b, o->nsites);
+  for (uint32_t i = 0; i < o->nsites; i++) put_str(b, o->sites[i].text);
+}
+
+/* ---- .BTF ---------------------------------------------------------------- */
+
+/* One `int (*name)[value]` member, as __uint(name, value) declares it. */
+static int uint_member(struct btf *btf, int int_id, uint32_t value) {
+  int arr = btf__add_array(btf, int_id, int_id, value);
+  return arr < 0 ? arr : btf__add_ptr(btf, arr);
+}
+
+typedef struct MapLayout {
+  uint32_t offset, size; /* in .maps */
+} MapLayout;
+
+/* The maps' definitions and the kernel programs' functions.  Fills lay[]
+ * and *maps_size; returns NULL with *bad set on a libbpf failure. */
+static struct btf *build_btf(const BoObject *o, MapLayout *lay,
+                             uint32_t *maps_size, const char **bad) {
+  struct btf *btf = btf__new_empty();
+  if (!btf) {
+    *bad = "btf__new_empty";
+    return NULL;
+  }
+  int *vars = xcalloc(o->nmaps ? o->nmaps : 1, sizeof *vars);
+  int int_id = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+  if (int_id < 0) goto fail;
+  uint32_t off = 0;
+  for (uint32_t i = 0; i < o->nmaps; i++) {
+    const BoMap *m = &o->maps[i];
+    /* A ring buffer has only a type and a size. */
+    static const char *const names[] = {"type", "key_size", "value_size",
+                                        "max_entries", "map_flags"};
+    uint32_t values[] = {m->type, m->key_size, m->value_size, m->max_entries,
+                         m->flags};
+    static const int all[] = {0, 1, 2, 3, 4}, ringbuf[] = {0, 3};
+    const int *use = m->type == BPF_MAP_TYPE_RINGBUF ? ringbuf : all;
+    int nmem = m->type == BPF_MAP_TYPE_RINGBUF ? 2 : 5;
+    int members[5];
+    for (int j = 0; j < nmem; j++)
+      if ((members[j] = uint_member(btf, int_id, values[use[j]])) < 0)
+        goto fail;
+    uint32_t size = (uint32_t)nmem * 8;
+    int st = btf__add_struct(btf, NULL, size);
+    if (st < 0) goto fail;
+    for (int j = 0; j < nmem; j++)
+      if (btf__add_field(btf, names[use[j]], members[j], (uint32_t)j * 64,
+                         0) < 0)
+        goto fail;
+    vars[i] = btf__add_var(btf, m->name, BTF_VAR_GLOBAL_ALLOCATED, st);
+    if (vars[i] < 0) goto fail;
+    lay[i].offset = off;
+    lay[i].size = size;
+    off += size;
+  }
+  if (o->nmaps) {
+    if (btf__add_datasec(btf, ".maps", off) < 0) goto fail;
+    for (uint32_t i = 0; i < o->nmaps; i++)
+      if (btf__add_datasec_var_info(btf, vars[i], lay[i].offset,
+                                    lay[i].size) < 0)
+        goto fail;
+  }
+  *maps_size = off;
+
+  int voidp = btf__add_ptr(btf, 0);
+  int proto = voidp < 0 ? voidp : btf__add_func_proto(btf, int_id);
+  if (proto < 0 || btf__add_func_param(btf, "ctx", voidp) < 0) goto fail;
+  for (uint32_t i = 0; i < o->nprogs; i++)
+    if (!o->progs[i].user &&
+        btf__add_func(btf, o->progs[i].name, BTF_FUNC_GLOBAL, proto) < 0)
+      goto fail;
+  /* Merge the many identical `int (*)[N]` types. */
+  if (btf__dedup(btf, NULL) < 0) goto fail;
+  free(vars);
+  return btf;
+fail:
+  *bad = "building the BTF";
+  free(vars);
+  btf__free(btf);
+  return NULL;
+}
+
+/* ---- ELF ------------------------------------------------------------------ */
+
+typedef struct Sec {
+  uint32_t name;        /* in .strtab */
+  uint32_t type, link, info;
+  uint64_t flags, align, entsize;
+  const void *data;
+  size_t size;
+  Elf_Type dtype;
+} Sec;
+
+static bool add_scn(Elf *elf, const Sec *s) {
+  Elf_Scn *scn = elf_newscn(elf);
+  if (!scn) return false;
+  GElf_Shdr sh;
+  if (!gelf_getshdr(scn, &sh)) return false;
+  sh.sh_name = s->name;
+  sh.sh_type = s->type;
+  sh.sh_flags = s->flags;
+  sh.sh_link = s->link;
+  sh.sh_info = s->info;
+  sh.sh_addralign = s->align;
+  sh.sh_entsize = s->entsize;
+  if (!gelf_update_shdr(scn, &sh)) return false;
+  Elf_Data *d = elf_newdata(scn);
+  if (!d) return false;
+  d->d_buf = (void *)s->data;
+  d->d_size = s->size;
+  d->d_type = s->dtype;
+  d->d_align = s->align;
+  d->d_off = 0;
+  d->d_version = EV_CURRENT;
+  return true;
+}
+
+static bool write_elf(int fd, const Sec *secs, size_t nsecs, size_t shstrndx,
+                      const char **bad) {
+  *bad = NULL;
+  Elf *elf = elf_begin(fd, ELF_C_WRITE, NULL);
+  if (!elf) return false;
+  bool ok = false;
+  GElf_Ehdr eh;
+  if (!gelf_newehdr(elf, ELFCLASS64) || !gelf_getehdr(elf, &eh)) goto out;
+  eh.e_ident[EI_DATA] = ELFDATA2LSB;
+  eh.e_ident[EI_OSABI] = ELFOSABI_NONE;
+  eh.e_type = ET_REL;
+  eh.e_machine = EM_BPF;
+  eh.e_version = EV_CURRENT;
+  eh.e_shstrndx = (Elf64_Half)shstrndx;
+  if (!gelf_update_ehdr(elf, &eh)) goto out;
+  for (size_t i = 0; i < nsecs; i++)
+    if (!add_scn(elf, &secs[i])) goto out;
+  if (elf_update(elf, ELF_C_WRITE) < 0) goto out;
+  ok = true;
+out:
+  if (!ok) *bad = elf_errmsg(-1);
+  elf_end(elf);
+  return ok;
+}
+
+/* Create a new file beside path, named path.tmpPID.N. */
+static int open_temp(const char *path, char **tmp) {
+  static _Atomic unsigned counter;
+  size_t n = strlen(path) + 64;
+  *tmp = xmalloc(n);
+  for (int tries = 0; tries < 1000; tries++) {
+    snprintf(*tmp, n, "%s.tmp%ld.%u", path, (long)getpid(), counter++);
+    int fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0 || errno != EEXIST) return fd;
+  }
+  return -1;
+}
+
+static Sec sec(uint32_t name, uint32_t type, uint64_t flags, uint64_t align,
+               const void *data, size_t size) {
+  return (Sec){.name = name, .type = type, .flags = flags, .align = align,
+               .data = data, .size = size, .dtype = ELF_T_BYTE};
+}
+
+bool bo_write(const BoObject *obj, const char *path, const char **err) {
+  if (!check(obj, path, err)) return false;
+  if (elf_version(EV_CURRENT) == EV_NONE)
+    return fail(err, path, "libelf: %s", elf_errmsg(-1));
+
+  uint32_t n = obj->nprogs, n1 = n ? n : 1;
+  uint32_t *user_off = xcalloc(n1, sizeof *user_off);
+  uint32_t *prog_sec = xcalloc(n1, sizeof *prog_sec);
+  size_t *code_off = xcalloc(n1, sizeof *code_off);
+  Buf *relbufs = xcalloc(n1, sizeof *relbufs);
+  MapLayout *lay = xcalloc(obj->nmaps ? obj->nmaps : 1, sizeof *lay);
+  Sec *secs = xcalloc(2 * (size_t)n + 8, sizeof *secs);
+  Buf user = {0}, meta = {0}, strtab = {0}, code = {0};
+  Elf64_Sym *syms = NULL;
+  unsigned char *maps_data = NULL;
+  char *tmp = NULL;
+  int fd = -1;
+  bool ok = false;
+  const char *bad = NULL;
+
+  uint32_t maps_size = 0;
+  struct btf *btf = build_btf(obj, lay, &maps_size, &bad);
+  if (!btf) {
+    fail(err, path, "libbpf: %s failed", bad);
+    goto out;
+  }
+  uint32_t btf_size = 0;
+  const void *btf_data = btf__raw_data(btf, &btf_size);
+  if (!btf_data) {
+    fail(err, path, "libbpf: btf__raw_data failed");
+    goto out;
+  }
+
+  encode_user(obj, &user, user_off);
+  encode_meta(obj, &meta, user_off);
+  for (uint32_t i = 0; i < n; i++)
+    if (!obj->progs[i].user) {
+      code_off[i] = code.len;
+      put_insns(&code, obj->progs[i].insns, obj->progs[i].ninsns);
+    }
+
+  /* Section indices: programs (each followed by its .rel section), then
+   * license, .maps, .ctap.user, .ctap.meta, .BTF, .symtab, .strtab. */
+  uint32_t next = 1, nkernel = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    if (obj->progs[i].user) continue;
+    nkernel++;
+    prog_sec[i] = next++;
+    if (obj->progs[i].nrelocs) next++;
+  }
+  uint32_t license_sec = next++;
+  uint32_t maps_sec = obj->nmaps ? next++ : 0;
+  next += 3; /* .ctap.user, .ctap.meta, .BTF */
+  uint32_t symtab_sec = next++;
+  uint32_t strtab_sec = next++;
+
+  /* Symbols, all global: programs, then maps, then _license. */
+  strtab_add(&strtab, "");
+  size_t nsyms = 1 + (size_t)nkernel + obj->nmaps + 1;
+  syms = xcalloc(nsyms, sizeof *syms);
+  size_t si = 1;
+  for (uint32_t i = 0; i < n; i++) {
+    const BoProg *p = &obj->progs[i];
+    if (p->user) continue;
+    syms[si].st_name = strtab_add(&strtab, p->name);
+    syms[si].st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
+    syms[si].st_shndx = (Elf64_Section)prog_sec[i];
+    syms[si].st_size = (uint64_t)p->ninsns * 8;
+    si++;
+  }
+  size_t map_sym0 = si;
+  for (uint32_t i = 0; i < obj->nmaps; i++) {
+    syms[si].st_name = strtab_add(&strtab, obj->maps[i].name);
+    syms[si].st_info = ELF64_ST_INFO(STB_GLOBAL, STT_OBJECT);
+    syms[si].st_shndx = (Elf64_Section)maps_sec;
+    syms[si].st_value = lay[i].offset;
+    syms[si].st_size = lay[i].size;
+    si++;
+  }
+  syms[si].st_name = strtab_add(&strtab, "_license");
+  syms[si].st_info = ELF64_ST_INFO(STB_GLOBAL, STT_OBJECT);
+  syms[si].st_shndx = (Elf64_Section)license_sec;
+  syms[si].st_size = 4;
+
+  /* Sections, in the order of the indices above. */
+  static const char license[] = "GPL";
+  maps_data = xcalloc(maps_size ? maps_size : 1, 1);
+  size_t nsec = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    const BoProg *p = &obj->progs[i];
+    if (p->user) continue;
+    secs[nsec++] = sec(strtab_add(&strtab, p->section), SHT_PROGBITS,
+                       SHF_ALLOC | SHF_EXECINSTR, 8, code.data + code_off[i],
+                       (size_t)p->ninsns * 8);
+    if (!p->nrelocs) continue;
+    for (uint32_t j = 0; j < p->nrelocs; j++) {
+      Elf64_Rel r = {
+          .r_offset = (uint64_t)p->relocs[j].insn * 8,
+          .r_info = ELF64_R_INFO(map_sym0 + p->relocs[j].map, R_BPF_64_64),
+      };
+      buf_put(&relbufs[i], &r, sizeof r);
+    }
+    uint32_t rn = (uint32_t)strtab.len;
+    buf_put(&strtab, ".rel", 4);
+    strtab_add(&strtab, p->section);
+    Sec *rs = &secs[nsec++];
+    *rs = sec(rn, SHT_REL, SHF_INFO_LINK, 8, relbufs[i].data, relbufs[i].len);
+    rs->link = symtab_sec;
+    rs->info = prog_sec[i];
+    rs->entsize = sizeof(Elf64_Rel);
+    rs->dtype = ELF_T_REL;
+  }
+  secs[nsec++] = sec(strtab_add(&strtab, "license"), SHT_PROGBITS,
+                     SHF_ALLOC | SHF_WRITE, 1, license, sizeof license);
+  if (obj->nmaps)
+    secs[nsec++] = sec(strtab_add(&strtab, ".maps"), SHT_PROGBITS,
+                       SHF_ALLOC | SHF_WRITE, 8, maps_data, maps_size);
+  secs[nsec++] = sec(strtab_add(&strtab, BO_USER_SECTION), SHT_PROGBITS, 0, 8,
+                     user.data, user.len);
+  secs[nsec++] = sec(strtab_add(&strtab, BO_META_SECTION), SHT_PROGBITS, 0, 8,
+                     meta.data, meta.len);
+  secs[nsec++] = sec(strtab_add(&strtab, ".BTF"), SHT_PROGBITS, 0, 4,
+                     btf_data, btf_size);
+  Sec *st = &secs[nsec++];
+  *st = sec(strtab_add(&strtab, ".symtab"), SHT_SYMTAB, 0, 8, syms,
+            nsyms * sizeof *syms);
+  st->link = strtab_sec;
+  st->info = 1; /* the first global symbol */
+  st->entsize = sizeof(Elf64_Sym);
+  st->dtype = ELF_T_SYM;
+  /* .strtab holds its own name, so add it before taking its size. */
+  uint32_t strtab_name = strtab_add(&strtab, ".strtab");
+  secs[nsec++] = sec(strtab_name, SHT_STRTAB, 0, 1, strtab.data, strtab.len);
+
+  fd = open_temp(path, &tmp);
+  if (fd < 0) {
+    fail(err, path, "cannot create a temporary file beside it: %s",
+         strerror(errno));
+    goto out;
+  }
+  if (!write_elf(fd, secs, nsec, strtab_sec, &bad)) {
+    fail(err, path, "libelf: %s", bad ? bad : "write failed");
+    goto out;
+  }
+  int rc = close(fd);
+  fd = -1;
+  if (rc) {
+    fail(err, path, "writing: %s", strerror(errno));
+    goto out;
+  }
+  if (rename(tmp, path)) {
+    fail(err, path, "cannot rename %s over it: %s", tmp, strerror(errno));
+    goto out;
+  }
+  ok = true;
+out:
+  if (fd >= 0) close(fd);
+  if (tmp && !ok) unlink(tmp);
+  free(tmp);
+  for (uint32_t i = 0; i < n; i++) free(relbufs[i].data);
+  free(relbufs);
+  free(maps_data);
+  free(syms);
+  free(prog_sec);
+  free(code_off);
+  free(secs);
+  free(user.data);
+  free(meta.data);
+  free(strtab.data);
+  free(code.data);
+  free(lay);
+  free(user_off);
+  btf__free(btf);
+  return ok;
+}

@@ -1,0 +1,104 @@
+/* listing: stap -p3 on the bpf runtime.  For each probe its program, in a
+ * readable assembly (the kernel verifier's notation), each run of
+ * instructions under the script line it came from. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "bpf/translate.h"
+
+static const char *const alu_ops[16] = {"+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=",
+                                        "neg", "%=", "^=", "=", "s>>=", "end", NULL, NULL};
+static const char *const jmp_ops[16] = {"goto", "==", ">", ">=", "&", "!=", "s>", "s>=",
+                                        "call", "exit", "<", "<=", "s<", "s<=", NULL, NULL};
+static const char *const size_names[4] = {"u32", "u16", "u8", "u64"};
+
+static void insn_text(StrBuf *out, const struct bpf_insn *in, uint32_t i, uint32_t n) {
+  uint8_t cls = BPF_CLASS(in->code);
+  uint8_t op = BPF_OP(in->code) >> 4;
+  bool x = BPF_SRC(in->code) == BPF_X;
+  switch (cls) {
+  case BPF_ALU64:
+  case BPF_ALU: {
+    const char *r = cls == BPF_ALU64 ? "r" : "w";
+    if (op == (BPF_NEG >> 4)) sb_printf(out, "%s%d = -%s%d", r, in->dst_reg, r, in->dst_reg);
+    else if (x) sb_printf(out, "%s%d %s %s%d", r, in->dst_reg, alu_ops[op], r, in->src_reg);
+    else sb_printf(out, "%s%d %s %d", r, in->dst_reg, alu_ops[op], in->imm);
+    return;
+  }
+  case BPF_JMP:
+  case BPF_JMP32:
+    if (op == (BPF_CALL >> 4)) {
+      sb_printf(out, "call %d", in->imm);
+      return;
+    }
+    if (op == (BPF_EXIT >> 4)) {
+      sb_puts(out, "exit");
+      return;
+    }
+    if (op == 0) {
+      sb_printf(out, "goto %" PRId64, (int64_t)i + 1 + in->off);
+      return;
+    }
+    if (x) sb_printf(out, "if r%d %s r%d goto %" PRId64, in->dst_reg, jmp_ops[op], in->src_reg,
+                     (int64_t)i + 1 + in->off);
+    else sb_printf(out, "if r%d %s %d goto %" PRId64, in->dst_reg, jmp_ops[op], in->imm,
+                   (int64_t)i + 1 + in->off);
+    return;
+  case BPF_LDX:
+    sb_printf(out, "r%d = *(%s *)(r%d %+d)", in->dst_reg, size_names[BPF_SIZE(in->code) >> 3],
+              in->src_reg, in->off);
+    return;
+  case BPF_STX:
+    if (BPF_MODE(in->code) == BPF_ATOMIC) {
+      sb_printf(out, "lock *(%s *)(r%d %+d) += r%d", size_names[BPF_SIZE(in->code) >> 3],
+                in->dst_reg, in->off, in->src_reg);
+      return;
+    }
+    sb_printf(out, "*(%s *)(r%d %+d) = r%d", size_names[BPF_SIZE(in->code) >> 3], in->dst_reg,
+              in->off, in->src_reg);
+    return;
+  case BPF_ST:
+    sb_printf(out, "*(%s *)(r%d %+d) = %d", size_names[BPF_SIZE(in->code) >> 3], in->dst_reg,
+              in->off, in->imm);
+    return;
+  case BPF_LD:
+    if (in->code == (BPF_LD | BPF_DW | BPF_IMM) && i + 1 < n) {
+      uint64_t v = (uint32_t)in->imm | (uint64_t)(uint32_t)in[1].imm << 32;
+      sb_printf(out, "r%d = 0x%" PRIx64 " ll", in->dst_reg, v);
+      return;
+    }
+    break;
+  default:
+    break;
+  }
+  sb_printf(out, "(code 0x%02x)", in->code);
+}
+
+void bpf_listing(StrBuf *out, const BoObject *obj) {
+  for (uint32_t p = 0; p < obj->nprobes; p++) {
+    const BoProbe *pr = &obj->probes[p];
+    const BoProg *prog = &obj->progs[pr->prog];
+    sb_printf(out, "# probe %s: %s%s (%u instructions)\n", pr->point,
+              prog->user ? "user program" : "section ", prog->user ? "" : prog->section,
+              prog->ninsns);
+    uint32_t li = 0, r = 0;
+    for (uint32_t i = 0; i < prog->ninsns; i++) {
+      while (li < prog->nlines && prog->lines[li].insn == i) {
+        const BoLine *l = &prog->lines[li++];
+        sb_printf(out, "; %s:%u:%u\n", l->file < obj->nfiles ? obj->files[l->file] : "?",
+                  l->line, l->col);
+      }
+      const struct bpf_insn *in = &prog->insns[i];
+      sb_printf(out, "%5u: ", i);
+      insn_text(out, in, i, prog->ninsns);
+      while (r < prog->nrelocs && prog->relocs[r].insn < i) r++;
+      if (r < prog->nrelocs && prog->relocs[r].insn == i)
+        sb_printf(out, "  ; map %s", obj->maps[prog->relocs[r].map].name);
+      else if (in->code == (BPF_LD | BPF_DW | BPF_IMM) && in->src_reg == BO_PSEUDO_MAP_IDX &&
+               (uint32_t)in->imm < obj->nmaps)
+        sb_printf(out, "  ; map %s", obj->maps[in->imm].name);
+      sb_putc(out, '\n');
+      if (in->code == (BPF_LD | BPF_DW | BPF_IMM)) i++;
+    }
+  }
+}

@@ -1,0 +1,141 @@
+/* output: what staprun does with the records the probes send: printf
+ * records rendered through the shared printf engine, runtime errors
+ * reported the way stap reports them (and counted against MAXERRORS),
+ * warn() messages, and exit(). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "run/session.h"
+#include "runtime/common/printf.h"
+
+static const FmtDirective *format(Session *s, uint32_t id, int *nd) {
+  if (id >= s->obj.nformats) return NULL;
+  if (!s->fmts[id]) {
+    size_t bad;
+    int n = fmt_parse(s->obj.formats[id], s->obj.format_lens[id], NULL, 0, &bad);
+    if (n < 0) return NULL;
+    s->fmts[id] = calloc((size_t)n + 1, sizeof(FmtDirective));
+    fmt_parse(s->obj.formats[id], s->obj.format_lens[id], s->fmts[id], n, &bad);
+    s->nfmts[id] = n;
+  }
+  *nd = s->nfmts[id];
+  return s->fmts[id];
+}
+
+size_t session_render(Session *s, uint32_t id, const unsigned char *args, size_t len,
+                      char *buf, size_t cap) {
+  int nd;
+  const FmtDirective *d = format(s, id, &nd);
+  if (!d) {
+    if (cap) buf[0] = 0;
+    return 0;
+  }
+  FmtArg av[64];
+  int na = 0;
+  size_t off = 0, S = s->obj.limits.maxstringlen;
+  for (int i = 0; i < nd; i++) {
+    if (d[i].conv == FMT_LITERAL) continue;
+    int n = fmt_args(&d[i]);
+    for (int k = 0; k < n && na < 64; k++) {
+      bool last = k == n - 1;
+      FmtArg *a = &av[na++];
+      memset(a, 0, sizeof *a);
+      if (last && (d[i].conv == FMT_STRING || d[i].conv == FMT_MEMORY ||
+                   d[i].conv == FMT_MEMORY_HEX)) {
+        if (off + S > len) goto short_record;
+        a->str = (const char *)args + off;
+        a->len = d[i].conv == FMT_STRING ? strnlen(a->str, S) : S;
+        off += S;
+      } else {
+        if (off + 8 > len) goto short_record;
+        memcpy(&a->num, args + off, 8);
+        off += 8;
+      }
+    }
+  }
+  return fmt_render(buf, cap, d, nd, av, na);
+short_record:
+  if (cap) buf[0] = 0;
+  return 0;
+}
+
+static void put(Session *s, const char *text, size_t n) { fwrite(text, 1, n, s->out); }
+
+static const char *const error_text[] = {
+    [BO_ERR_DIVZERO] = "division by 0",
+    [BO_ERR_OVERFLOW] = "Array overflow, check MAXMAPENTRIES",
+    [BO_ERR_MAXACTION] = "MAXACTION exceeded",
+    [BO_ERR_READ] = "kernel read fault",
+    [BO_ERR_USER] = "",
+    [BO_ERR_NESTING] = "MAXNESTING exceeded",
+};
+
+void session_error(Session *s, const char *msg, uint32_t site) {
+  fflush(s->out);
+  const char *where = site < s->obj.nsites ? s->obj.sites[site].text : NULL;
+  fprintf(stderr, "ERROR: %s%s%s\n", msg, where ? " " : "", where ? where : "");
+  s->errors++;
+  if ((uint32_t)s->errors > s->obj.limits.maxerrors) s->exiting = true;
+  /* error probes run after each error */
+  if (!s->in_error_probe) {
+    s->in_error_probe = true;
+    for (uint32_t i = 0; i < s->obj.nprobes; i++)
+      if (s->obj.probes[i].kind == BO_ERROR) session_run_user(s, s->obj.probes[i].prog);
+    s->in_error_probe = false;
+  }
+}
+
+void session_record(Session *s, const void *data, size_t size) {
+  BoRecord h;
+  if (size < sizeof h) return;
+  memcpy(&h, data, sizeof h);
+  const unsigned char *p = (const unsigned char *)data + sizeof h;
+  size_t len = size - sizeof h;
+  size_t S = s->obj.limits.maxstringlen;
+  switch (h.kind) {
+  case BO_REC_PRINTF: {
+    char small[1024];
+    size_t n = session_render(s, h.id, p, len, small, sizeof small);
+    if (n < sizeof small) {
+      put(s, small, n);
+    } else {
+      char *big = malloc(n + 1);
+      if (!big) return;
+      session_render(s, h.id, p, len, big, n + 1);
+      put(s, big, n);
+      free(big);
+    }
+    return;
+  }
+  case BO_REC_ERROR: {
+    if (len < 16) return;
+    uint32_t site;
+    uint64_t arg;
+    memcpy(&site, p, 4);
+    memcpy(&arg, p + 8, 8);
+    char msg[512];
+    if (h.id == BO_ERR_USER && len >= 16 + S) {
+      snprintf(msg, sizeof msg, "%.*s", (int)strnlen((const char *)p + 16, S), p + 16);
+    } else if (h.id == BO_ERR_READ) {
+      snprintf(msg, sizeof msg, "kernel read fault at 0x%016llx", (unsigned long long)arg);
+    } else if (h.id < sizeof error_text / sizeof *error_text) {
+      snprintf(msg, sizeof msg, "%s", error_text[h.id]);
+    } else {
+      snprintf(msg, sizeof msg, "unknown error %u", h.id);
+    }
+    session_error(s, msg, site);
+    return;
+  }
+  case BO_REC_EXIT:
+    s->exiting = true;
+    return;
+  case BO_REC_WARN:
+    if (len < S) return;
+    fflush(s->out);
+    if (!s->opt->no_warnings)
+      fprintf(stderr, "WARNING: %.*s\n", (int)strnlen((const char *)p, S), p);
+    return;
+  default:
+    return;
+  }
+}

@@ -1,0 +1,459 @@
+/* run: loading and running a .bo object (see run.h).  The order follows
+ * stap's: globals initialized, the -c command forked (held until the
+ * probes are attached), begin probes, kernel probes attached, the event
+ * loop (ring buffer, timer probes, signals, the command's end), then
+ * detach, drain, end probes, and the closing report. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/perf_event.h>
+
+#include "common/strbuf.h"
+#include "run/session.h"
+
+static volatile sig_atomic_t got_signal;
+static void on_signal(int sig) { got_signal = sig; }
+
+/* libbpf's messages are collected: a verifier log is shown only when a
+ * load fails, with the script location of the failing instruction. */
+static StrBuf libbpf_log;
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char buf[4096];
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  if (n > 0) sb_append(&libbpf_log, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+  return 0;
+}
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void fail(const RunOptions *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(const RunOptions *o, const char *fmt, ...) {
+  (void)o;
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("ERROR: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+/* The script line of instruction insn of prog, as "FILE:LINE". */
+static const char *insn_location(const BoObject *obj, const BoProg *p, long insn, char *buf,
+                                 size_t cap) {
+  const BoLine *best = NULL;
+  for (uint32_t i = 0; i < p->nlines; i++)
+    if ((long)p->lines[i].insn <= insn) best = &p->lines[i];
+  if (!best || best->file >= obj->nfiles) return NULL;
+  snprintf(buf, cap, "%s:%u:%u", obj->files[best->file], best->line, best->col);
+  return buf;
+}
+
+/* A load failed: name the probe and the script line the verifier stopped
+ * at (the last "N: (..)" instruction in its log), then the log's end. */
+static void report_load_failure(Session *s) {
+  const char *log = sb_cstr(&libbpf_log);
+  for (uint32_t i = 0; i < s->obj.nprobes; i++) {
+    const BoProg *p = &s->obj.progs[s->obj.probes[i].prog];
+    if (p->user || !strstr(log, p->name)) continue;
+    long last = -1;
+    for (const char *q = log; *q; q++) {
+      if ((q == log || q[-1] == '\n') && *q >= '0' && *q <= '9') {
+        char *end;
+        long v = strtol(q, &end, 10);
+        if (end[0] == ':' && end[1] == ' ' && end[2] == '(') last = v;
+      }
+    }
+    char where[512];
+    const char *loc = last >= 0 ? insn_location(&s->obj, p, last, where, sizeof where) : NULL;
+    fprintf(stderr, "ERROR: the kernel rejected probe %s%s%s\n", s->obj.probes[i].point,
+            loc ? " at " : "", loc ? loc : "");
+    break;
+  }
+  /* the verifier's last words */
+  size_t len = strlen(log), start = len > 1500 ? len - 1500 : 0;
+  while (start > 0 && log[start - 1] != '\n') start++;
+  if (len) fprintf(stderr, "%s", log + start);
+}
+
+static int ringbuf_cb(void *ctx, void *data, size_t size) {
+  session_record(ctx, data, size);
+  return 0;
+}
+
+/* Start -c CMD stopped (SIGSTOP) until the probes are ready.  A command
+ * without shell syntax is run directly, so that target() is its pid;
+ * anything else goes through /bin/sh -c. */
+static pid_t start_command(const char *cmd) {
+  bool plain = strpbrk(cmd, "|&;<>()$`\\\"'*?[#~{}") == NULL;
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    raise(SIGSTOP);
+    if (plain) {
+      char *copy = strdup(cmd), *argv[256], *save = NULL;
+      int n = 0;
+      for (char *w = strtok_r(copy, " \t\n", &save); w && n < 255; w = strtok_r(NULL, " \t\n", &save))
+        argv[n++] = w;
+      argv[n] = NULL;
+      if (n) execvp(argv[0], argv);
+      fprintf(stderr, "ERROR: cannot run '%s': %s\n", cmd, strerror(errno));
+      _exit(127);
+    }
+    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+    _exit(127);
+  }
+  int st;
+  if (waitpid(pid, &st, WUNTRACED) != pid || !WIFSTOPPED(st)) return -1;
+  return pid;
+}
+
+static bool set_global(Session *s, const char *setting) {
+  const char *eq = strchr(setting, '=');
+  if (!eq) return false;
+  for (uint32_t i = 0; i < s->obj.nglobals; i++) {
+    BoGlobal *g = &s->obj.globals[i];
+    if (strlen(g->name) != (size_t)(eq - setting) || strncmp(g->name, setting, (size_t)(eq - setting)))
+      continue;
+    if (g->arity || g->type == BO_STATS) return false;
+    unsigned char *p = s->globals + g->offset;
+    if (g->type == BO_STRING) {
+      size_t S = s->obj.limits.maxstringlen;
+      snprintf((char *)p, S, "%s", eq + 1);
+    } else {
+      char *end;
+      errno = 0;
+      long long v = strtoll(eq + 1, &end, 0);
+      if (errno || *end || end == eq + 1) return false;
+      memcpy(p, &v, 8);
+    }
+    return true;
+  }
+  return false;
+}
+
+static int perf_open(const BoProbe *p, int cpu) {
+  struct perf_event_attr a = {0};
+  a.size = sizeof a;
+  if (p->kind == BO_PERF) {
+    a.type = p->perf_type;
+    a.config = p->perf_config;
+  } else {
+    a.type = PERF_TYPE_SOFTWARE;
+    a.config = PERF_COUNT_SW_CPU_CLOCK;
+  }
+  a.sample_period = (uint64_t)(p->period > 0 ? p->period : 1000000);
+  return (int)syscall(SYS_perf_event_open, &a, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+typedef struct Links {
+  struct bpf_link **v;
+  size_t n, cap;
+  int *fds;
+  size_t nfds, fds_cap;
+} Links;
+
+static void add_link(Links *l, struct bpf_link *k) {
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 16;
+    l->v = realloc(l->v, l->cap * sizeof *l->v);
+  }
+  l->v[l->n++] = k;
+}
+
+static void add_fd(Links *l, int fd) {
+  if (l->nfds == l->fds_cap) {
+    l->fds_cap = l->fds_cap ? l->fds_cap * 2 : 16;
+    l->fds = realloc(l->fds, l->fds_cap * sizeof *l->fds);
+  }
+  l->fds[l->nfds++] = fd;
+}
+
+/* Attach one kernel probe; false (reported) on failure. */
+static bool attach(Session *s, const BoProbe *p, Links *links) {
+  const BoProg *bp = &s->obj.progs[p->prog];
+  struct bpf_program *prog = bpf_object__find_program_by_name(s->bpf, bp->name);
+  if (!prog) {
+    fail(s->opt, "probe %s: program %s missing from the object", p->point, bp->name);
+    return false;
+  }
+  struct bpf_link *l = NULL;
+  char sys[128];
+  switch (p->kind) {
+  case BO_TRACEPOINT: {
+    const char *colon = p->target ? strchr(p->target, ':') : NULL;
+    if (!colon) break;
+    snprintf(sys, sizeof sys, "%.*s", (int)(colon - p->target), p->target);
+    l = bpf_program__attach_tracepoint(prog, sys, colon + 1);
+    break;
+  }
+  case BO_RAW_TRACEPOINT:
+  case BO_PROCESS_BEGIN:
+  case BO_PROCESS_END:
+    l = bpf_program__attach_raw_tracepoint(
+        prog, p->kind == BO_PROCESS_BEGIN ? "sched_process_exec"
+              : p->kind == BO_PROCESS_END ? "sched_process_exit" : p->target);
+    break;
+  case BO_KPROBE:
+    l = bpf_program__attach_kprobe(prog, (p->flags & BO_PROBE_RETURN) != 0, p->target);
+    break;
+  case BO_UPROBE: {
+    LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = (p->flags & BO_PROBE_RETURN) != 0,
+                .func_name = p->symbol);
+    l = bpf_program__attach_uprobe_opts(prog, -1, p->target, (size_t)p->offset, &uo);
+    break;
+  }
+  case BO_PERF:
+  case BO_PROFILE:
+  case BO_PERF_TIMER: {
+    int ncpu = p->kind == BO_PERF_TIMER ? 1 : s->ncpus;
+    for (int c = 0; c < ncpu; c++) {
+      int fd = perf_open(p, c);
+      if (fd < 0) {
+        if (errno == ENODEV) continue; /* an offline CPU */
+        fail(s->opt, "probe %s: perf event: %s", p->point, strerror(errno));
+        return false;
+      }
+      add_fd(links, fd);
+      struct bpf_link *pl = bpf_program__attach_perf_event(prog, fd);
+      if (!pl) {
+        fail(s->opt, "probe %s: %s", p->point, strerror(errno));
+        return false;
+      }
+      add_link(links, pl);
+    }
+    return true;
+  }
+  default:
+    return true;
+  }
+  if (!l) {
+    if (p->flags & BO_PROBE_OPTIONAL) return true;
+    fail(s->opt, "cannot attach probe %s: %s", p->point, strerror(errno));
+    return false;
+  }
+  add_link(links, l);
+  return true;
+}
+
+static int cmp_seq(const void *a, const void *b) {
+  const BoProbe *x = *(const BoProbe *const *)a, *y = *(const BoProbe *const *)b;
+  return x->sequence < y->sequence ? -1 : x->sequence > y->sequence;
+}
+
+/* Run the user probes of one kind, by sequence. */
+static void run_kind(Session *s, uint32_t kind) {
+  const BoProbe **v = calloc(s->obj.nprobes + 1, sizeof *v);
+  size_t n = 0;
+  for (uint32_t i = 0; i < s->obj.nprobes; i++)
+    if (s->obj.probes[i].kind == kind) v[n++] = &s->obj.probes[i];
+  qsort(v, n, sizeof *v, cmp_seq);
+  for (size_t i = 0; i < n; i++) {
+    if (kind == BO_BEGIN && s->exiting) break;
+    session_run_user(s, v[i]->prog);
+  }
+  free(v);
+}
+
+typedef struct Timer {
+  const BoProbe *p;
+  int64_t next;
+} Timer;
+
+int run_object_file(const char *path, const RunOptions *o) {
+  Session S = {0}, *s = &S;
+  s->opt = o;
+  const char *err;
+  if (!bo_read(path, &s->obj, &err)) {
+    fail(o, "%s", err);
+    return 1;
+  }
+  int status = 1;
+  Links links = {0};
+  struct ring_buffer *rb = NULL;
+  Timer *timers = NULL;
+  pid_t child = -1;
+  s->out = stdout;
+  if (o->output) {
+    s->out = fopen(o->output, "w");
+    if (!s->out) {
+      fail(o, "cannot open output file '%s': %s", o->output, strerror(errno));
+      s->out = stdout;
+      goto done;
+    }
+  }
+  s->ncpus = libbpf_num_possible_cpus();
+  if (s->ncpus <= 0) s->ncpus = 1;
+  s->fmts = calloc(s->obj.nformats + 1, sizeof *s->fmts);
+  s->nfmts = calloc(s->obj.nformats + 1, sizeof *s->nfmts);
+  s->scratch = calloc(1, s->obj.scratch_size + 8);
+
+  sb_init(&libbpf_log);
+  libbpf_set_print(libbpf_print);
+  LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = s->obj.name);
+  s->bpf = bpf_object__open_file(path, &oo);
+  if (!s->bpf) {
+    fail(o, "%s: libbpf cannot open it: %s", path, strerror(errno));
+    goto done;
+  }
+  if (bpf_object__load(s->bpf)) {
+    report_load_failure(s);
+    goto done;
+  }
+  s->map_fds = calloc(s->obj.nmaps + 1, sizeof *s->map_fds);
+  for (uint32_t i = 0; i < s->obj.nmaps; i++) {
+    struct bpf_map *m = bpf_object__find_map_by_name(s->bpf, s->obj.maps[i].name);
+    s->map_fds[i] = m ? bpf_map__fd(m) : -1;
+    if (s->map_fds[i] < 0) {
+      fail(o, "%s: map %s missing", path, s->obj.maps[i].name);
+      goto done;
+    }
+  }
+  /* The globals: one mmapped array element. */
+  const BoMap *gm = &s->obj.maps[s->obj.globals_map];
+  s->globals_size = gm->value_size;
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  size_t maplen = (gm->value_size + page - 1) / page * page;
+  void *mem = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_SHARED,
+                   s->map_fds[s->obj.globals_map], 0);
+  if (mem == MAP_FAILED) {
+    fail(o, "cannot map the globals: %s", strerror(errno));
+    goto done;
+  }
+  s->globals = mem;
+  s->control = mem;
+  struct timespec rt, mono;
+  clock_gettime(CLOCK_REALTIME, &rt);
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  s->control->realtime_offset = ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000 +
+                                (rt.tv_nsec - mono.tv_nsec);
+  s->control->ncpus = s->ncpus;
+  s->control->target_pid = o->target_pid;
+  for (uint32_t i = 0; i < s->obj.nglobals; i++) {
+    BoGlobal *g = &s->obj.globals[i];
+    if (!g->has_init || g->arity || g->type == BO_STATS) continue;
+    if (g->type == BO_STRING && g->init_str)
+      snprintf((char *)s->globals + g->offset, s->obj.limits.maxstringlen, "%s", g->init_str);
+    else if (g->type == BO_LONG)
+      memcpy(s->globals + g->offset, &g->init_num, 8);
+  }
+  for (size_t i = 0; i < o->nglobals; i++)
+    if (!set_global(s, o->globals[i])) {
+      fail(o, "invalid global setting '%s'", o->globals[i]);
+      goto done;
+    }
+  rb = ring_buffer__new(s->map_fds[s->obj.ringbuf_map], ringbuf_cb, s, NULL);
+  if (!rb) {
+    fail(o, "cannot open the output ring buffer: %s", strerror(errno));
+    goto done;
+  }
+  struct sigaction sa = {0};
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+  if (o->command) {
+    child = start_command(o->command);
+    if (child < 0) {
+      fail(o, "cannot start '%s': %s", o->command, strerror(errno));
+      goto done;
+    }
+    s->control->target_pid = child;
+  }
+
+  run_kind(s, BO_BEGIN);
+  s->control->state = BO_STATE_RUNNING;
+  for (uint32_t i = 0; i < s->obj.nprobes && !s->exiting; i++)
+    if (!s->obj.progs[s->obj.probes[i].prog].user && !attach(s, &s->obj.probes[i], &links)) {
+      s->errors++;
+      s->exiting = true;
+    }
+  if (child > 0) kill(child, SIGCONT);
+  size_t ntimers = 0;
+  timers = calloc(s->obj.nprobes + 1, sizeof *timers);
+  int64_t t0 = now_ns();
+  for (uint32_t i = 0; i < s->obj.nprobes; i++)
+    if (s->obj.probes[i].kind == BO_TIMER) {
+      timers[ntimers].p = &s->obj.probes[i];
+      timers[ntimers++].next = t0 + s->obj.probes[i].period;
+    }
+  while (!s->exiting && !got_signal) {
+    int64_t now = now_ns(), wait = 200 * 1000000LL;
+    for (size_t i = 0; i < ntimers; i++) {
+      if (timers[i].next <= now) {
+        session_run_user(s, timers[i].p->prog);
+        int64_t r = timers[i].p->randomize;
+        timers[i].next += timers[i].p->period + (r > 0 ? (int64_t)(random() % (2 * r + 1)) - r : 0);
+        if (timers[i].next < now) timers[i].next = now + timers[i].p->period;
+        if (s->exiting) break;
+      }
+      if (timers[i].next - now < wait) wait = timers[i].next - now;
+    }
+    if (s->exiting) break;
+    ring_buffer__poll(rb, (int)(wait > 0 ? (wait + 999999) / 1000000 : 0));
+    fflush(s->out);
+    if (child > 0) {
+      int st;
+      if (waitpid(child, &st, WNOHANG) == child) {
+        child = -1;
+        s->exiting = true;
+      }
+    }
+  }
+  /* Stop: no more kernel events, everything they sent is shown, then the
+   * end probes. */
+  s->control->state = BO_STATE_STOPPING;
+  for (size_t i = 0; i < links.n; i++) bpf_link__destroy(links.v[i]);
+  links.n = 0;
+  ring_buffer__consume(rb);
+  run_kind(s, BO_END);
+  ring_buffer__consume(rb);
+  fflush(s->out);
+  if (s->control->lost > s->lost_reported)
+    fprintf(stderr, "WARNING: %" PRIu64 " output records were lost (the ring buffer was full)\n",
+            s->control->lost);
+  if (s->errors || s->skipped)
+    fprintf(stderr, "WARNING: Number of errors: %d, skipped probes: %d\n", s->errors, s->skipped);
+  status = s->errors ? 1 : 0;
+done:
+  if (child > 0) {
+    kill(child, SIGTERM);
+    waitpid(child, NULL, 0);
+  }
+  for (size_t i = 0; i < links.n; i++) bpf_link__destroy(links.v[i]);
+  for (size_t i = 0; i < links.nfds; i++) close(links.fds[i]);
+  free(links.v);
+  free(links.fds);
+  free(timers);
+  ring_buffer__free(rb);
+  if (s->globals) munmap(s->globals, (s->globals_size + 4095) / 4096 * 4096);
+  bpf_object__close(s->bpf);
+  if (s->out != stdout && s->out) fclose(s->out);
+  else fflush(stdout);
+  for (uint32_t i = 0; i < s->obj.nformats; i++) free(s->fmts ? s->fmts[i] : NULL);
+  free(s->fmts);
+  free(s->nfmts);
+  free(s->scratch);
+  free(s->map_fds);
+  session_free_user(s);
+  sb_free(&libbpf_log);
+  bo_free(&s->obj);
+  return status;
+}

@@ -1,0 +1,60 @@
+/* session: the state of one running object, shared by the loader and
+ * event loop (run.c), the user programs' helpers (user.c) and the output
+ * renderer (output.c). */
+#ifndef CTAP_RUN_SESSION_H
+#define CTAP_RUN_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bpf/bo.h"
+#include "run/interp.h"
+#include "run/run.h"
+#include "runtime/common/format.h"
+
+struct bpf_object;
+
+typedef struct Iter Iter;
+
+typedef struct Session {
+  BoObject obj;
+  const RunOptions *opt;
+  struct bpf_object *bpf;
+  int *map_fds;           /* per BoMap */
+  BoControl *control;     /* the globals map, mmapped: control block first */
+  unsigned char *globals; /* the same mapping */
+  size_t globals_size;
+  unsigned char *scratch; /* user programs' scratch */
+  int ncpus;
+  FILE *out;
+  Interp *interp;
+  /* runtime state */
+  bool exiting;           /* exit() called, a signal, or the command ended */
+  int errors, skipped;
+  uint64_t lost_reported;
+  bool in_error_probe;
+  /* formats, parsed once */
+  FmtDirective **fmts;
+  int *nfmts;
+  /* user program helpers' per-run state */
+  void **bufs;            /* value copies handed out in this run */
+  size_t nbufs, bufs_cap;
+  Iter **iters;
+  size_t niters, iters_cap;
+} Session;
+
+/* output.c: handle one record (from the ring buffer or a user program). */
+void session_record(Session *s, const void *data, size_t size);
+/* Render format id with args laid out as in a printf record into buf
+ * (cap bytes, NUL-terminated); returns the length. */
+size_t session_render(Session *s, uint32_t id, const unsigned char *args, size_t args_len,
+                      char *buf, size_t cap);
+/* A runtime error: print it, count it, stop if there are too many. */
+void session_error(Session *s, const char *msg, uint32_t site);
+
+/* user.c: run user program `prog`. */
+void session_run_user(Session *s, uint32_t prog);
+void session_free_user(Session *s);
+
+#endif

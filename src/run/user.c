@@ -1,0 +1,445 @@
+/* user: running user programs (begin, end, error and timer probes) in the
+ * BPF interpreter, and the helpers they call: the kernel's (map access
+ * through the bpf syscall, the clock, the current task) and staprun's own
+ * (foreach iteration with sorting, statistics aggregated over CPUs,
+ * histograms, sprintf, clearing a map).
+ *
+ * Map values handed to a program are copies; programs store every change
+ * back with an update (the code generator does so in user programs).
+ * The globals map is shared memory (mmapped), so the control block and
+ * scalar globals are live.  A per-CPU map's value seen here is CPU 0's;
+ * statistics are read aggregated over every CPU. */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "run/session.h"
+#include "runtime/common/printf.h"
+#include "runtime/common/stat.h"
+
+struct Iter {
+  unsigned char *keys;   /* n keys of ks bytes */
+  size_t n, pos, ks;
+};
+
+static void *run_buf(Session *s, size_t n) {
+  void *p = calloc(1, n ? n : 1);
+  if (!p) return NULL;
+  if (s->nbufs == s->bufs_cap) {
+    s->bufs_cap = s->bufs_cap ? s->bufs_cap * 2 : 16;
+    s->bufs = realloc(s->bufs, s->bufs_cap * sizeof *s->bufs);
+  }
+  s->bufs[s->nbufs++] = p;
+  return p;
+}
+
+static const BoMap *map_of(Session *s, uint64_t handle, int *fd) {
+  /* map handles are index + 1 (never 0, so that a NULL check fails) */
+  if (handle == 0 || handle > s->obj.nmaps) return NULL;
+  *fd = s->map_fds[handle - 1];
+  return &s->obj.maps[handle - 1];
+}
+
+static bool percpu(const BoMap *m) {
+  return m->type == BPF_MAP_TYPE_PERCPU_ARRAY || m->type == BPF_MAP_TYPE_PERCPU_HASH ||
+         m->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+static size_t vsize(const BoMap *m) { return ((size_t)m->value_size + 7) & ~(size_t)7; }
+
+static const BoGlobal *global_of_map(Session *s, uint64_t handle) {
+  for (uint32_t i = 0; i < s->obj.nglobals; i++)
+    if (s->obj.globals[i].map == handle - 1 && (s->obj.globals[i].arity > 0 ||
+                                                 s->obj.globals[i].type == BO_STATS))
+      return &s->obj.globals[i];
+  return NULL;
+}
+
+static StatHist hist_of(const BoGlobal *g) {
+  StatHist h = {.kind = g ? (StatHistKind)g->hist : STATH_NONE};
+  if (g) {
+    h.lo = g->hist_lo;
+    h.hi = g->hist_hi;
+    h.step = g->hist_step;
+  }
+  return h;
+}
+
+/* The statistic under key, merged over CPUs, into a zeroed out. */
+static bool stat_read(Session *s, const BoMap *m, int fd, const void *key, StatValue *out,
+                      const StatHist *h) {
+  size_t vs = vsize(m);
+  unsigned char *all = calloc((size_t)s->ncpus, vs);
+  if (!all) return false;
+  bool found = bpf_map_lookup_elem(fd, key, all) == 0;
+  if (found)
+    for (int c = 0; c < s->ncpus; c++) stat_merge(out, (const StatValue *)(all + vs * c), h);
+  free(all);
+  return found;
+}
+
+/* ---- foreach ---- */
+
+typedef struct SortItem {
+  const unsigned char *key;
+  int64_t num;      /* value or stat extractor */
+  const char *str;  /* string value */
+} SortItem;
+
+static const BoGlobal *sort_global;
+static int sort_field, sort_dir;
+static uint32_t sort_S;
+
+static int cmp_key(const SortItem *a, const SortItem *b, int field) {
+  const BoGlobal *g = sort_global;
+  size_t off = 0;
+  for (int i = 0; i < field; i++) off += g->index[i] == BO_STRING ? sort_S : 8;
+  if (g->index[field] == BO_STRING)
+    return strncmp((const char *)a->key + off, (const char *)b->key + off, sort_S);
+  int64_t x, y;
+  memcpy(&x, a->key + off, 8);
+  memcpy(&y, b->key + off, 8);
+  return x < y ? -1 : x > y;
+}
+
+static int cmp_items(const void *pa, const void *pb) {
+  const SortItem *a = pa, *b = pb;
+  int c = 0;
+  if (sort_field == BO_SORT_VALUE) {
+    if (a->str) c = strcmp(a->str, b->str);
+    else c = a->num < b->num ? -1 : a->num > b->num;
+  } else {
+    c = cmp_key(a, b, sort_field - BO_SORT_KEY0);
+  }
+  if (sort_dir == BO_SORT_DESC) c = -c;
+  if (c) return c;
+  /* ties: by the keys, ascending */
+  for (uint32_t i = 0; i < sort_global->arity && !c; i++) c = cmp_key(a, b, (int)i);
+  return c;
+}
+
+static uint64_t foreach_start(Session *s, uint64_t handle, uint64_t spec, int64_t limit) {
+  int fd = -1;
+  const BoMap *m = map_of(s, handle, &fd);
+  const BoGlobal *g = global_of_map(s, handle);
+  if (!m || !g) return 0;
+  Iter *it = calloc(1, sizeof *it);
+  size_t ks = m->key_size, cap = 64;
+  it->ks = ks;
+  it->keys = malloc(cap * ks);
+  unsigned char *prev = NULL, *next = malloc(ks);
+  while (bpf_map_get_next_key(fd, prev, next) == 0) {
+    if (it->n == cap) {
+      cap *= 2;
+      it->keys = realloc(it->keys, cap * ks);
+    }
+    memcpy(it->keys + it->n * ks, next, ks);
+    prev = it->keys + it->n * ks;
+    it->n++;
+    if (it->n > (size_t)m->max_entries * 2 + 16) break; /* a map changing under us */
+  }
+  free(next);
+  int field = (int)(spec & 0xff), dir = (int)(spec >> 8 & 0xff), which = (int)(spec >> 16 & 0xff);
+  if (field != BO_SORT_NONE || limit >= 0) {
+    SortItem *items = calloc(it->n + 1, sizeof *items);
+    size_t vs = vsize(m);
+    unsigned char *val = malloc(vs * (size_t)(percpu(m) ? s->ncpus : 1));
+    StatHist h = hist_of(g);
+    for (size_t i = 0; i < it->n; i++) {
+      items[i].key = it->keys + i * ks;
+      if (field != BO_SORT_VALUE) continue;
+      if (g->type == BO_STATS) {
+        StatValue *sv = calloc(1, stat_size(&h));
+        stat_read(s, m, fd, items[i].key, sv, &h);
+        items[i].num = stat_extract(sv, (StatWhich)which, 0);
+        free(sv);
+      } else if (bpf_map_lookup_elem(fd, items[i].key, val) == 0) {
+        if (g->type == BO_STRING) items[i].str = strndup((const char *)val, m->value_size);
+        else memcpy(&items[i].num, val, 8);
+      }
+      if (g->type == BO_STRING && !items[i].str) items[i].str = strdup("");
+    }
+    free(val);
+    if (field != BO_SORT_NONE) {
+      sort_global = g;
+      sort_field = field;
+      sort_dir = dir;
+      sort_S = s->obj.limits.maxstringlen;
+      qsort(items, it->n, sizeof *items, cmp_items);
+    }
+    unsigned char *sorted = malloc(it->n * ks + 1);
+    for (size_t i = 0; i < it->n; i++) {
+      memcpy(sorted + i * ks, items[i].key, ks);
+      free((void *)items[i].str);
+    }
+    free(items);
+    free(it->keys);
+    it->keys = sorted;
+    if (limit >= 0 && (size_t)limit < it->n) it->n = (size_t)limit;
+  }
+  if (s->niters == s->iters_cap) {
+    s->iters_cap = s->iters_cap ? s->iters_cap * 2 : 8;
+    s->iters = realloc(s->iters, s->iters_cap * sizeof *s->iters);
+  }
+  s->iters[s->niters++] = it;
+  /* the iterator id: its index + 1, with the key size kept alongside */
+  return s->niters;
+}
+
+/* ---- the helper dispatcher ---- */
+
+static bool helper(Interp *in, void *user, int32_t id, const uint64_t a[5], uint64_t *ret) {
+  Session *s = user;
+  int fd = -1;
+  const BoMap *m;
+  *ret = 0;
+  switch (id) {
+  case BPF_FUNC_map_lookup_elem: {
+    if (!(m = map_of(s, a[0], &fd))) break;
+    if (a[0] - 1 == s->obj.globals_map) {
+      *ret = (uint64_t)(uintptr_t)s->globals;
+      return true;
+    }
+    if (a[0] - 1 == s->obj.scratch_map) {
+      *ret = (uint64_t)(uintptr_t)s->scratch;
+      return true;
+    }
+    if (!interp_check(in, a[1], m->key_size, false)) break;
+    size_t vs = vsize(m);
+    unsigned char *v = run_buf(s, vs * (size_t)(percpu(m) ? s->ncpus : 1));
+    if (!v) break;
+    if (bpf_map_lookup_elem(fd, (void *)(uintptr_t)a[1], v) == 0) {
+      interp_add_region(in, v, vs, true);
+      *ret = (uint64_t)(uintptr_t)v;
+    }
+    return true;
+  }
+  case BPF_FUNC_map_update_elem: {
+    if (!(m = map_of(s, a[0], &fd))) break;
+    if (!interp_check(in, a[1], m->key_size, false) ||
+        !interp_check(in, a[2], m->value_size, false))
+      break;
+    long r;
+    if (percpu(m)) {
+      size_t vs = vsize(m);
+      unsigned char *all = calloc((size_t)s->ncpus, vs);
+      bpf_map_lookup_elem(fd, (void *)(uintptr_t)a[1], all);
+      memcpy(all, (void *)(uintptr_t)a[2], m->value_size);
+      r = bpf_map_update_elem(fd, (void *)(uintptr_t)a[1], all, a[3]);
+      free(all);
+    } else {
+      r = bpf_map_update_elem(fd, (void *)(uintptr_t)a[1], (void *)(uintptr_t)a[2], a[3]);
+    }
+    *ret = (uint64_t)(r < 0 ? -errno : 0);
+    return true;
+  }
+  case BPF_FUNC_map_delete_elem:
+    if (!(m = map_of(s, a[0], &fd)) || !interp_check(in, a[1], m->key_size, false)) break;
+    *ret = (uint64_t)(bpf_map_delete_elem(fd, (void *)(uintptr_t)a[1]) < 0 ? -errno : 0);
+    return true;
+  case BPF_FUNC_ringbuf_output:
+    if (!interp_check(in, a[1], a[2], false)) break;
+    session_record(s, (const void *)(uintptr_t)a[1], a[2]);
+    return true;
+  case BPF_FUNC_probe_read_kernel_str: {
+    if (!a[1] || !interp_check(in, a[0], a[1], true)) break;
+    char *dst = (char *)(uintptr_t)a[0];
+    size_t n = 0;
+    while (n + 1 < a[1] && interp_check(in, a[2] + n, 1, false) &&
+           ((const char *)(uintptr_t)a[2])[n])
+      n++;
+    if (n && !interp_check(in, a[2], n, false)) {
+      *ret = (uint64_t)-EFAULT;
+      return true;
+    }
+    memmove(dst, (const char *)(uintptr_t)a[2], n);
+    dst[n] = 0;
+    *ret = n + 1;
+    return true;
+  }
+  case BPF_FUNC_probe_read_kernel:
+    if (!interp_check(in, a[0], a[1], true)) break;
+    if (!interp_check(in, a[2], a[1], false)) {
+      memset((void *)(uintptr_t)a[0], 0, a[1]);
+      *ret = (uint64_t)-EFAULT;
+      return true;
+    }
+    memmove((void *)(uintptr_t)a[0], (const void *)(uintptr_t)a[2], a[1]);
+    return true;
+  case BPF_FUNC_probe_read_user_str:
+    *ret = (uint64_t)-EFAULT;
+    return true;
+  case BPF_FUNC_ktime_get_ns: {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    *ret = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return true;
+  }
+  case BPF_FUNC_jiffies64: {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    *ret = (uint64_t)ts.tv_sec * 250 + (uint64_t)ts.tv_nsec / 4000000;
+    return true;
+  }
+  case BPF_FUNC_get_current_pid_tgid:
+    *ret = (uint64_t)getpid() << 32 | (uint32_t)gettid();
+    return true;
+  case BPF_FUNC_get_current_uid_gid:
+    *ret = (uint64_t)getgid() << 32 | getuid();
+    return true;
+  case BPF_FUNC_get_current_comm: {
+    if (!interp_check(in, a[0], a[1], true)) break;
+    char name[17] = "";
+    prctl(PR_GET_NAME, name);
+    size_t n = strnlen(name, a[1] ? a[1] - 1 : 0);
+    memcpy((void *)(uintptr_t)a[0], name, n);
+    ((char *)(uintptr_t)a[0])[n] = 0;
+    return true;
+  }
+  case BPF_FUNC_get_smp_processor_id: {
+    int c = sched_getcpu();
+    *ret = (uint64_t)(c < 0 ? 0 : c);
+    return true;
+  }
+  case BPF_FUNC_get_prandom_u32:
+    *ret = (uint32_t)random();
+    return true;
+  case BO_H_FOREACH_START:
+    *ret = foreach_start(s, a[0], a[1], (int64_t)a[2]);
+    return true;
+  case BO_H_FOREACH_NEXT: {
+    if (a[0] == 0 || a[0] > s->niters) break;
+    Iter *it = s->iters[a[0] - 1];
+    if (!it || it->pos >= it->n) return true;
+    if (!interp_check(in, a[1], it->ks, true)) break;
+    memcpy((void *)(uintptr_t)a[1], it->keys + it->pos * it->ks, it->ks);
+    it->pos++;
+    *ret = 1;
+    return true;
+  }
+  case BO_H_FOREACH_END:
+    if (a[0] && a[0] <= s->niters && s->iters[a[0] - 1]) {
+      free(s->iters[a[0] - 1]->keys);
+      free(s->iters[a[0] - 1]);
+      s->iters[a[0] - 1] = NULL;
+    }
+    return true;
+  case BO_H_MAP_CLEAR: {
+    if (!(m = map_of(s, a[0], &fd))) break;
+    unsigned char *k = malloc(m->key_size);
+    while (bpf_map_get_next_key(fd, NULL, k) == 0)
+      if (bpf_map_delete_elem(fd, k) < 0) break;
+    free(k);
+    return true;
+  }
+  case BO_H_STAT_GET: {
+    if (!(m = map_of(s, a[0], &fd)) || !interp_check(in, a[1], m->key_size, false)) break;
+    const BoGlobal *g = global_of_map(s, a[0]);
+    StatHist h = hist_of(g);
+    StatValue *sv = calloc(1, stat_size(&h));
+    stat_read(s, m, fd, (const void *)(uintptr_t)a[1], sv, &h);
+    int which = (int)(a[2] & 0xff), shift = (int)(a[2] >> 8 & 0xff);
+    if (sv->count == 0 && which != STAT_W_COUNT && which != STAT_W_SUM) {
+      free(sv);
+      session_error(s, "empty aggregate", (uint32_t)a[3]);
+      interp_fail(in, "aborted after an error");
+      return false;
+    }
+    *ret = (uint64_t)stat_extract(sv, (StatWhich)which, shift);
+    free(sv);
+    return true;
+  }
+  case BO_H_PRINT_HIST: {
+    if (!(m = map_of(s, a[0], &fd)) || !interp_check(in, a[1], m->key_size, false)) break;
+    const BoGlobal *g = global_of_map(s, a[0]);
+    StatHist h = hist_of(g);
+    StatValue *sv = calloc(1, stat_size(&h));
+    stat_read(s, m, fd, (const void *)(uintptr_t)a[1], sv, &h);
+    size_t n = stat_print_hist(NULL, 0, sv, &h);
+    char *buf = malloc(n + 1);
+    stat_print_hist(buf, n + 1, sv, &h);
+    fwrite(buf, 1, n, s->out);
+    free(buf);
+    free(sv);
+    return true;
+  }
+  case BO_H_SPRINTF: {
+    size_t S = s->obj.limits.maxstringlen;
+    if (!interp_check(in, a[0], S, true)) break;
+    /* the arguments: at most the rest of scratch */
+    size_t avail = (size_t)(s->scratch + s->obj.scratch_size - (unsigned char *)(uintptr_t)a[2]);
+    if (!interp_check(in, a[2], 1, false) || avail > s->obj.scratch_size) break;
+    session_render(s, (uint32_t)a[1], (const unsigned char *)(uintptr_t)a[2], avail,
+                   (char *)(uintptr_t)a[0], S);
+    return true;
+  }
+  case BO_H_MAP_SIZE: {
+    if (!(m = map_of(s, a[0], &fd))) break;
+    unsigned char *k = malloc(m->key_size), *p = NULL, *n2 = malloc(m->key_size);
+    uint64_t c = 0;
+    while (bpf_map_get_next_key(fd, p, k) == 0) {
+      c++;
+      memcpy(n2, k, m->key_size);
+      p = n2;
+    }
+    free(k);
+    free(n2);
+    *ret = c;
+    return true;
+  }
+  default:
+    interp_fail(in, "helper %d is not available to user probes", id);
+    return false;
+  }
+  interp_fail(in, "helper %d: invalid arguments", id);
+  return false;
+}
+
+static bool map_ref(Interp *in, void *user, uint32_t index, uint64_t *value) {
+  Session *s = user;
+  (void)in;
+  if (index >= s->obj.nmaps) return false;
+  *value = (uint64_t)index + 1;
+  return true;
+}
+
+void session_run_user(Session *s, uint32_t prog) {
+  if (prog >= s->obj.nprogs) return;
+  const BoProg *p = &s->obj.progs[prog];
+  if (!s->interp) {
+    InterpEnv env = {.user = s, .helper = helper, .map = map_ref};
+    s->interp = interp_new(&env);
+  }
+  interp_add_region(s->interp, s->globals, s->globals_size, true);
+  interp_add_region(s->interp, s->scratch, s->obj.scratch_size, true);
+  uint64_t r;
+  /* MAXACTION bounds loops in the generated code; the budget only stops
+   * a corrupt program */
+  bool ok = interp_run(s->interp, p->insns, p->ninsns, 0, 100000000, &r);
+  if (!ok && strcmp(interp_error(s->interp), "aborted after an error") != 0) {
+    fflush(s->out);
+    fprintf(stderr, "ERROR: %s probe failed: %s\n", p->name, interp_error(s->interp));
+    s->errors++;
+    s->exiting = true;
+  }
+  for (size_t i = 0; i < s->nbufs; i++) free(s->bufs[i]);
+  s->nbufs = 0;
+  for (size_t i = 0; i < s->niters; i++)
+    if (s->iters[i]) {
+      free(s->iters[i]->keys);
+      free(s->iters[i]);
+    }
+  s->niters = 0;
+}
+
+void session_free_user(Session *s) {
+  interp_free(s->interp);
+  free(s->bufs);
+  free(s->iters);
+}
