@@ -184,7 +184,7 @@ static void put_binary(Out *o, int64_t num, int flags, int width, int prec) {
 size_t fmt_render(char *buf, size_t cap, const FmtDirective *d, int nd,
                   const FmtArg *args, int nargs) {
   Out o = {buf, cap, 0};
-  static const FmtArg none = {0, NULL, 0};
+  static const FmtArg none = {0, "", 0};
   int ai = 0;
 #define NEXT_ARG() (ai < nargs ? &args[ai++] : (ai++, &none))
   for (int k = 0; k < nd; k++) {

@@ -82,6 +82,19 @@ static const char *module_name(const StapOptions *opt, Arena *a, const SourceFil
 /* Passes 3-5 on the bpf runtime. */
 static int later_passes(const StapOptions *opt, Program *prog, Target *target, Arena *a,
                         Diag *diag, const SourceFile *src) {
+  if (!opt->runtime || strcmp(opt->runtime, "bpf") != 0) {
+    if (opt->runtime && strcmp(opt->runtime, "kernel") == 0) {
+      fputs("ERROR: the kernel-module runtime is not available in this version; "
+            "use --runtime=bpf\n", stderr);
+      return 1;
+    }
+    /* The default: the bpf runtime, said once. */
+    if (access("/proc/modules", F_OK) != 0)
+      fputs("stap: using --runtime=bpf: this kernel cannot load modules\n", stderr);
+    else
+      fputs("stap: using --runtime=bpf: the kernel-module runtime is not available in "
+            "this version\n", stderr);
+  }
   const char *name = module_name(opt, a, src);
   for (const char *c = name; *c; c++)
     if (!(*c == '_' || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||

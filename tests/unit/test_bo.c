@@ -52,9 +52,9 @@ static const char *tmp_path(const char *name) {
 
 /* ---- building objects --------------------------------------------------- */
 
-#define INSN(c, d, s, o, i)                                                  \
-  ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), \
-                     .imm = (i)})
+#define INSN_INIT(c, d, s, o, i) \
+  {.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)}
+#define INSN(c, d, s, o, i) ((struct bpf_insn)INSN_INIT(c, d, s, o, i))
 
 /* A kernel program: for each map in maps[], r1 = map (ld_imm64 with a
  * relocation), then a lookup of key 0 (u32 at fp-4) storing 0x5a in the
@@ -97,15 +97,15 @@ static void lookup_prog(BoProg *p, ProgBuf *b, const BoObject *o,
 
 /* A user program: r1 = map 2 by index, r0 = 7, exit. */
 static struct bpf_insn user_insns[] = {
-    INSN(BPF_LD | BPF_IMM | BPF_DW, BPF_REG_1, BO_PSEUDO_MAP_IDX, 0, 2),
-    INSN(0, 0, 0, 0, 0),
-    INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 7),
-    INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+    INSN_INIT(BPF_LD | BPF_IMM | BPF_DW, BPF_REG_1, BO_PSEUDO_MAP_IDX, 0, 2),
+    INSN_INIT(0, 0, 0, 0, 0),
+    INSN_INIT(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 7),
+    INSN_INIT(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
 };
 static struct bpf_insn user_insns2[] = {
-    INSN(BPF_ALU | BPF_MOV | BPF_K, BPF_REG_0, 0, -3, -1),
-    INSN(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, BPF_REG_9, -8, 0),
-    INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+    INSN_INIT(BPF_ALU | BPF_MOV | BPF_K, BPF_REG_0, 0, -3, -1),
+    INSN_INIT(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, BPF_REG_9, -8, 0),
+    INSN_INIT(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
 };
 
 static BoMap full_maps[] = {
@@ -831,6 +831,45 @@ static void test_rejects(void) {
   free(good);
 }
 
+/* 64 user programs of 8 instructions, then each patched to claim all of
+ * .ctap.user: reading them would copy 64 times the section, so bo_read
+ * refuses (a file's programs never overlap). */
+static void test_overlap(void) {
+  enum { N = 64, K = 8 };
+  static struct bpf_insn insns[N * K];
+  static BoProg progs[N];
+  static char names[N][8];
+  for (int i = 0; i < N; i++) {
+    snprintf(names[i], sizeof names[i], "u%04d", i);
+    for (int k = 0; k < K; k++)
+      insns[i * K + k] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, i * K + k);
+    progs[i] = (BoProg){.name = names[i], .section = "", .user = true,
+                        .insns = insns + i * K, .ninsns = K};
+  }
+  BoObject o = {.progs = progs, .nprogs = N};
+  const char *path = tmp_path("overlap.bo"), *err;
+  size_t n = 0;
+  unsigned char *b = NULL;
+  bool ok = bo_write(&o, path, &err) && (b = slurp(path, &n));
+  /* Each record: str name ("uNNNN"), str section (""), u32 type, u8 user,
+   * u32 offset, u32 ninsns. */
+  for (int i = 0; ok && i < N; i++) {
+    unsigned char rec[9];
+    put32(rec, 5);
+    memcpy(rec + 4, names[i], 5);
+    size_t at = find_bytes(b, n, rec, 9);
+    ok = at != (size_t)-1;
+    if (ok) {
+      put32(b + at + 9 + 4 + 4 + 1, 0);
+      put32(b + at + 9 + 4 + 4 + 1 + 4, N * K);
+    }
+  }
+  if (ok) spit(path, b, n);
+  free(b);
+  check("reject-overlapping-programs",
+        ok && rejects(path, "overlap those of another program"));
+}
+
 /* Every prefix of a valid file is rejected; every single-byte corruption
  * is read without crashing (rejected or accepted, then freed). */
 static void test_fuzz(void) {
@@ -910,6 +949,7 @@ int main(void) {
   test_libbpf_open();
   test_libbpf_load();
   test_rejects();
+  test_overlap();
   test_fuzz();
   if (getenv("TEST_BO_KEEP"))
     detail("files kept in %s", dir);

@@ -91,7 +91,7 @@ static void test_integers_like_c(void) {
             if (alt && *cv == 'o' && p >= 0) continue;     /* stap: "0" + digits */
             if (zero && !left && p >= 0) continue;         /* stap keeps '0' */
             if (p == 0 && v == 0) continue;                /* stap prints "0" */
-            char sf[32], cf[32], ws[8] = "", ps[8] = "";
+            char sf[48], cf[48], ws[16] = "", ps[16] = "";
             if (w >= 0) snprintf(ws, sizeof ws, "%d", w);
             if (p >= 0) snprintf(ps, sizeof ps, ".%d", p);
             snprintf(sf, sizeof sf, "%%%s%s%s%c", flags, ws, ps, *cv);
@@ -111,14 +111,14 @@ done:
 
 static void test_strings_chars_like_c(void) {
   const char *strs[] = {"", "a", "hello", "12345678901234567890"};
-  const int widths[] = {-1, 0, 3, 8, 30};
+  const int widths[] = {-1, 1, 3, 8, 30}; /* (a width "0" would be the '0' flag) */
   const int precs[] = {-1, 0, 2, 5, 40};
   long bad = 0, compared = 0;
   for (size_t si = 0; si < 4; si++)
     for (int left = 0; left < 2; left++)
       for (size_t wi = 0; wi < 5; wi++)
         for (size_t pi = 0; pi < 5; pi++) {
-          char sf[32], ws[8] = "", ps[8] = "";
+          char sf[48], ws[16] = "", ps[16] = "";
           if (widths[wi] >= 0) snprintf(ws, sizeof ws, "%d", widths[wi]);
           if (precs[pi] >= 0) snprintf(ps, sizeof ps, ".%d", precs[pi]);
           snprintf(sf, sizeof sf, "[%%%s%s%ss]", left ? "-" : "", ws, ps);
@@ -132,7 +132,7 @@ static void test_strings_chars_like_c(void) {
   for (int c = 0x20; c < 0x7f; c++)
     for (int left = 0; left < 2; left++)
       for (int w = -1; w <= 3; w++) {
-        char sf[16], ws[8] = "";
+        char sf[32], ws[16] = "";
         if (w >= 0) snprintf(ws, sizeof ws, "%d", w);
         snprintf(sf, sizeof sf, "%%%s%sc|", left ? "-" : "", ws);
         char cbuf[16];
