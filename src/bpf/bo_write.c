@@ -44,7 +44,8 @@
  * written to a temporary file beside `path` and renamed over it, so a
  * failed write leaves nothing half-written at `path`.  The object is
  * checked first against everything bo_read checks, so whatever bo_write
- * writes, bo_read reads back. */
+ * writes, bo_read reads back.  The message in *err is in a thread-local
+ * buffer, valid until the thread's next bo_write. */
 #include "bpf/bo.h"
 
 #include <errno.h>

@@ -12,7 +12,8 @@
  * ".ctap.user"; each kernel program's instructions come from its ELF
  * section through its symbol, and its map loads from the section's
  * R_BPF_64_64 relocations.  Everything the object points to lives in one
- * Arena, obj->owner, released by bo_free. */
+ * Arena, obj->owner, released by bo_free.  The message in *err is in a
+ * thread-local buffer, valid until the thread's next bo_read. */
 #include "bpf/bo.h"
 
 #include <elf.h>
@@ -58,6 +59,10 @@ typedef struct Rd {
   const unsigned char *p;
   size_t left;
   const char *what;          /* the table being read, for messages */
+  /* Bytes of instructions and relocations still allowed: programs do not
+   * overlap in a good file, so all of them fit in its size, and a corrupt
+   * one cannot make us copy the same bytes again and again. */
+  uint64_t budget;
 } Rd;
 
 static _Thread_local char errbuf[1024];
@@ -102,6 +107,14 @@ static struct bpf_insn get_insn(const unsigned char *p) {
  * the caller's count checks. */
 static void *alloc_array(Rd *r, size_t n, size_t size) {
   return n ? arena_alloc(r->a, n * size) : NULL;
+}
+
+static bool consume(Rd *r, uint64_t bytes, uint32_t prog) {
+  if (bytes > r->budget)
+    return fail(r, "program %u: instructions or relocations overlap those "
+                   "of another program", prog);
+  r->budget -= bytes;
+  return true;
 }
 
 /* ---- the file and its ELF structure --------------------------------------- */
@@ -153,6 +166,7 @@ static bool read_file(Rd *r, unsigned char **out) {
   *out = buf;
   r->file = buf;
   r->size = got;
+  r->budget = got;
   return true;
 }
 
@@ -550,6 +564,7 @@ static bool read_user_prog(Rd *r, BoProg *p, uint32_t i, uint32_t offset,
     return fail(r, "user program %u (%s): instructions %u..+%u run past the "
                    "end of %s (%zu bytes)", i, p->name ? p->name : "",
                 offset, p->ninsns, BO_USER_SECTION, size);
+  if (!consume(r, (uint64_t)p->ninsns * 8, i)) return false;
   p->insns = alloc_array(r, p->ninsns, sizeof *p->insns);
   for (uint32_t k = 0; k < p->ninsns; k++)
     p->insns[k] = get_insn(data + offset + (size_t)k * 8);
@@ -590,6 +605,7 @@ static bool read_relocs(Rd *r, BoProg *p, uint32_t i, uint32_t shndx,
     total += n / sizeof(Elf64_Rel);
   }
   if (total > UINT32_MAX) return fail(r, "too many relocations");
+  if (!consume(r, (uint64_t)total * sizeof(Elf64_Rel), i)) return false;
   p->nrelocs = (uint32_t)total;
   p->relocs = alloc_array(r, total, sizeof *p->relocs);
   size_t k = 0;
@@ -658,6 +674,7 @@ static bool read_kernel_prog(Rd *r, BoProg *p, uint32_t i,
                 (unsigned long long)s.value, (unsigned long long)s.size, name,
                 size);
   p->ninsns = (uint32_t)(s.size / 8);
+  if (!consume(r, s.size, i)) return false;
   p->insns = alloc_array(r, p->ninsns, sizeof *p->insns);
   for (uint32_t k = 0; k < p->ninsns; k++)
     p->insns[k] = get_insn(data + s.value + (size_t)k * 8);
