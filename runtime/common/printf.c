@@ -1,27 +1,9 @@
 /* printf: see printf.h for what is printed and why. */
 #include "runtime/common/printf.h"
+#include "runtime/common/out.h"
 
 #include <stdbool.h>
 #include <string.h>
-
-/* The output: bytes past cap are counted, not stored. */
-typedef struct Out {
-  char *buf;
-  size_t cap, len;
-} Out;
-
-static void put(Out *o, char c) {
-  if (o->len + 1 < o->cap) o->buf[o->len] = c;
-  o->len++;
-}
-
-static void put_n(Out *o, char c, long n) {
-  for (; n > 0; n--) put(o, c);
-}
-
-static void put_bytes(Out *o, const char *s, size_t n) {
-  for (size_t i = 0; i < n; i++) put(o, s[i]);
-}
 
 /* A '*' argument or a static field: stap takes the low 32 bits as an
  * int and clamps them to [0, FMT_MAX_FIELD]. */

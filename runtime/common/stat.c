@@ -1,5 +1,6 @@
 /* stat: see stat.h for the semantics (SystemTap 4.8's, exactly). */
 #include "runtime/common/stat.h"
+#include "runtime/common/out.h"
 
 #include <stdbool.h>
 
@@ -168,24 +169,6 @@ int64_t stat_extract(const StatValue *v, StatWhich w, int variance_shift) {
 }
 
 /* ---- printing ---- */
-
-typedef struct Out {
-  char *buf;
-  size_t cap, len;
-} Out;
-
-static void put(Out *o, char c) {
-  if (o->len + 1 < o->cap) o->buf[o->len] = c;
-  o->len++;
-}
-
-static void put_n(Out *o, char c, int64_t n) {
-  for (; n > 0; n--) put(o, c);
-}
-
-static void put_str(Out *o, const char *s) {
-  while (*s) put(o, *s++);
-}
 
 /* Characters of x in decimal, '-' included. */
 static int dec_width(int64_t x) {

@@ -18,6 +18,7 @@
 #ifndef CTAP_BPF_BO_H
 #define CTAP_BPF_BO_H
 
+#include <elf.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -26,6 +27,17 @@
 #define BO_META_SECTION ".ctap.meta"
 #define BO_USER_SECTION ".ctap.user"
 #define BO_FORMAT_VERSION 1
+/* The encoding shared by bo_write and bo_read: .ctap.meta starts with
+ * BO_META_MAGIC; a string length of BO_NULL_STR stands for NULL. */
+#define BO_META_MAGIC "CTAPMETA"
+#define BO_NULL_STR 0xffffffffu
+#define BO_LD_IMM64 (BPF_LD | BPF_IMM | BPF_DW)
+#ifndef EM_BPF
+#define EM_BPF 247
+#endif
+#ifndef R_BPF_64_64
+#define R_BPF_64_64 1
+#endif
 
 /* How staprun starts a probe. */
 typedef enum BoProbeKind {

@@ -63,16 +63,6 @@
 
 #include "common/arena.h"
 
-#ifndef EM_BPF
-#define EM_BPF 247
-#endif
-#ifndef R_BPF_64_64
-#define R_BPF_64_64 1
-#endif
-
-#define BO_NULL_STR 0xffffffffu
-#define LD_IMM64 (BPF_LD | BPF_IMM | BPF_DW)
-
 /* ---- messages ---------------------------------------------------------- */
 
 static _Thread_local char errbuf[1024];
@@ -258,7 +248,7 @@ static bool check(const BoObject *o, const char *path, const char **err) {
         return fail(err, path, "program %u (%s): relocation %u at instruction "
                                "%u past the end (%u instructions)",
                     i, pn, j, r->insn, p->ninsns);
-      if (p->insns[r->insn].code != LD_IMM64)
+      if (p->insns[r->insn].code != BO_LD_IMM64)
         return fail(err, path, "program %u (%s): relocation %u at instruction "
                                "%u, which is not a ld_imm64", i, pn, j,
                     r->insn);
@@ -330,7 +320,7 @@ static void encode_user(const BoObject *o, Buf *b, uint32_t *offsets) {
 }
 
 static void encode_meta(const BoObject *o, Buf *b, const uint32_t *user_off) {
-  buf_put(b, "CTAPMETA", 8);
+  buf_put(b, BO_META_MAGIC, 8);
   put_u32(b, BO_FORMAT_VERSION);
   put_u32(b, 0);
 

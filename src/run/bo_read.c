@@ -28,16 +28,7 @@
 
 #include "common/arena.h"
 
-#ifndef EM_BPF
-#define EM_BPF 247
-#endif
-#ifndef R_BPF_64_64
-#define R_BPF_64_64 1
-#endif
-
-#define BO_NULL_STR 0xffffffffu
 #define BO_MAX_FILE ((size_t)1 << 30)
-#define LD_IMM64 (BPF_LD | BPF_IMM | BPF_DW)
 
 typedef struct Shdr {
   uint32_t name, type, link, info;
@@ -410,7 +401,7 @@ static bool map_index_ok(const BoObject *o, uint32_t i) {
  * .ctap.user (by program index). */
 static bool read_meta(Rd *r, BoObject *o, uint32_t **user_off) {
   r->what = "header";
-  if (r->left < 8 || memcmp(r->p, "CTAPMETA", 8))
+  if (r->left < 8 || memcmp(r->p, BO_META_MAGIC, 8))
     return fail(r, "not a ctap object (bad %s magic)", BO_META_SECTION);
   r->p += 8;
   r->left -= 8;
@@ -628,7 +619,7 @@ static bool read_relocs(Rd *r, BoProg *p, uint32_t i, uint32_t shndx,
                        "%llu past the end of the program (%u instructions)",
                     i, p->name, k, (unsigned long long)off, p->ninsns);
       uint32_t insn = (uint32_t)((off - start) / 8);
-      if (p->insns[insn].code != LD_IMM64)
+      if (p->insns[insn].code != BO_LD_IMM64)
         return fail(r, "kernel program %u (%s): relocation %zu at "
                        "instruction %u, which is not a ld_imm64", i, p->name,
                     k, insn);
