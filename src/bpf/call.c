@@ -76,7 +76,7 @@ static uint32_t fill_args(Gen *g, const char *fmt, size_t len, Expr **args, size
         emit_mov(E, R1, R_SCR);
         emit_alu_imm(E, BPF_ADD, R1, (int32_t)off);
         emit_mov_imm(E, R2, prec);
-        emit_call(E, g->user ? BPF_FUNC_probe_read_kernel : BPF_FUNC_probe_read_kernel);
+        emit_call(E, BPF_FUNC_probe_read_kernel);
         off += g->S;
       } else {
         gen_long(g, a);
@@ -136,50 +136,61 @@ static bool print_format(Gen *g, Expr *x, const char *name, StrBuf *fmt, size_t 
   return true;
 }
 
-/* printf / print family: one record. */
-static void gen_print(Gen *g, Expr *x, const char *name) {
-  StrBuf fmt;
-  sb_init(&fmt);
-  size_t first = 0;
-  const char *text;
-  size_t len;
-  if (strcmp(name, "printf") == 0) {
+/* The format of a print-family call (base: its name without the 's'
+ * of the sprint forms): printf's literal first argument, or the one
+ * print_format builds into fmt.  Sets *first to the first argument the
+ * format consumes; false (reported) if there is no usable format. */
+static bool call_format(Gen *g, Expr *x, const char *base, StrBuf *fmt, const char **text,
+                        size_t *len, size_t *first) {
+  if (strcmp(base, "printf") == 0) {
     Expr *f = arg(x, 0);
     if (f->kind != E_STR) {
-      gen_error(g, f->loc, "printf's format must be a literal string");
-      sb_free(&fmt);
-      return;
+      gen_error(g, f->loc, "%s's format must be a literal string", x->name);
+      return false;
     }
-    text = f->str;
-    len = f->len;
-    first = 1;
-  } else {
-    if (x->args.len == 1 && arg(x, 0)->kind == E_HIST) {
-      sb_free(&fmt);
-      Expr *h = arg(x, 0);
-      if (!g->user) {
-        gen_error(g, h->loc, "printing a histogram in a kernel-context probe is not "
-                  "available on the bpf runtime");
-        return;
-      }
-      GGlobal *gg = array_of(g, h->l);
-      if (!gg) return;
-      uint32_t mark = g->top;
-      uint32_t key = build_key(g, gg, h->l->kind == E_INDEX ? &h->l->args : NULL);
-      emit_map(E, R1, gg->map);
-      emit_mov(E, R2, R_SCR);
-      emit_alu_imm(E, BPF_ADD, R2, (int32_t)key);
-      emit_mov_imm(E, R3, gen_site(g, h->loc, "operator '@hist'"));
-      emit_call(E, BO_H_PRINT_HIST);
-      g->top = mark;
-      return;
-    }
-    if (!print_format(g, x, name, &fmt, &first)) {
-      sb_free(&fmt);
-      return;
-    }
-    text = sb_cstr(&fmt);
-    len = fmt.len;
+    *text = f->str;
+    *len = f->len;
+    *first = 1;
+    return true;
+  }
+  if (!print_format(g, x, base, fmt, first)) return false;
+  *text = sb_cstr(fmt);
+  *len = fmt->len;
+  return true;
+}
+
+/* print(@hist_*(...)): staprun renders the histogram. */
+static void gen_print_hist(Gen *g, Expr *h) {
+  if (!g->user) {
+    gen_error(g, h->loc, "printing a histogram in a kernel-context probe is not "
+              "available on the bpf runtime");
+    return;
+  }
+  GGlobal *gg = array_of(g, h->l);
+  if (!gg) return;
+  uint32_t mark = g->top;
+  uint32_t key = build_key(g, gg, h->l->kind == E_INDEX ? &h->l->args : NULL);
+  emit_map(E, R1, gg->map);
+  emit_mov(E, R2, R_SCR);
+  emit_alu_imm(E, BPF_ADD, R2, (int32_t)key);
+  emit_mov_imm(E, R3, gen_site(g, h->loc, "operator '@hist'"));
+  emit_call(E, BO_H_PRINT_HIST);
+  g->top = mark;
+}
+
+/* printf / print family: one record. */
+static void gen_print(Gen *g, Expr *x, const char *name) {
+  if (x->args.len == 1 && arg(x, 0)->kind == E_HIST && strcmp(name, "printf") != 0) {
+    gen_print_hist(g, arg(x, 0));
+    return;
+  }
+  StrBuf fmt;
+  sb_init(&fmt);
+  size_t first = 0, len;
+  const char *text;
+  if (!call_format(g, x, name, &fmt, &text, &len, &first)) {
+    sb_free(&fmt);
+    return;
   }
   uint32_t id = gen_format(g, text, len);
   uint32_t mark = g->top;
@@ -197,26 +208,11 @@ static void gen_print(Gen *g, Expr *x, const char *name) {
 static void gen_sprint(Gen *g, Expr *x, const char *name, Loc dst) {
   StrBuf fmt;
   sb_init(&fmt);
-  size_t first = 0;
+  size_t first = 0, len;
   const char *text;
-  size_t len;
-  if (strcmp(name, "sprintf") == 0) {
-    Expr *f = arg(x, 0);
-    if (f->kind != E_STR) {
-      gen_error(g, f->loc, "sprintf's format must be a literal string");
-      sb_free(&fmt);
-      return;
-    }
-    text = f->str;
-    len = f->len;
-    first = 1;
-  } else {
-    if (!print_format(g, x, name + 1, &fmt, &first)) {
-      sb_free(&fmt);
-      return;
-    }
-    text = sb_cstr(&fmt);
-    len = fmt.len;
+  if (!call_format(g, x, name + 1, &fmt, &text, &len, &first)) {
+    sb_free(&fmt);
+    return;
   }
   /* a lone "%s" is a copy */
   if (len == 2 && memcmp(text, "%s", 2) == 0 && x->args.len == first + 1) {
@@ -433,31 +429,14 @@ static bool builtin_str(Gen *g, Expr *x, const char *n, Loc dst) {
   return true;
 }
 
-static bool print_name(const char *n) {
-  static const char *const names[] = {"print", "println", "printf", "printd", "printdln", NULL};
-  for (int i = 0; names[i]; i++)
-    if (!strcmp(n, names[i])) return true;
-  return false;
-}
-
-static bool sprint_name(const char *n) {
-  static const char *const names[] = {"sprint", "sprintln", "sprintf", "sprintd", "sprintdln",
-                                      NULL};
-  for (int i = 0; names[i]; i++)
-    if (!strcmp(n, names[i])) return true;
-  return false;
-}
-
 void gen_call(Gen *g, Expr *x, Loc *str_dst) {
   if (g->failed) return;
   const char *n = x->name;
-  if (print_name(n)) {
-    gen_print(g, x, n);
-    emit_mov_imm(E, R0, 0);
-    return;
-  }
-  if (sprint_name(n)) {
-    if (str_dst) {
+  if (sema_print_function(n)) {
+    if (n[0] != 's') {
+      gen_print(g, x, n);
+      emit_mov_imm(E, R0, 0);
+    } else if (str_dst) {
       gen_sprint(g, x, n, *str_dst);
     } else {
       uint32_t mark = g->top;

@@ -140,6 +140,8 @@ static int print_function(const char *name) {
   return -1;
 }
 
+bool sema_print_function(const char *name) { return print_function(name) >= 0; }
+
 static VType conv_type(FmtConv c) {
   return c == FMT_STRING ? VT_STRING : c == FMT_LITERAL ? VT_UNKNOWN : VT_LONG;
 }

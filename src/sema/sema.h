@@ -115,6 +115,10 @@ Program *sema_elaborate(Front *front, size_t user_files, Target *target,
 Vec *sema_list(Front *front, Target *target, const char *pattern,
                const SemaOptions *opt);
 
+/* Is name one of the print family (print, println, printf, printd,
+ * printdln and their sprint forms), which the backends implement? */
+bool sema_print_function(const char *name);
+
 /* Printing for -p2, -L. */
 void sema_dump(StrBuf *out, const Program *p);
 void sema_probe_vars(StrBuf *out, const Probe *p); /* "name:string $fd:unsigned int" */
