@@ -45,8 +45,6 @@ typedef enum BoProbeKind {
   BO_END,            /* user program, run once at the end, by sequence */
   BO_ERROR,          /* user program, run after a runtime error */
   BO_TIMER,          /* user program every period_ns (+ randomize_ns) */
-  BO_PERF_TIMER,     /* kernel program on a cpu-clock perf event,
-                        every period_ns, on one CPU */
   BO_PROFILE,        /* kernel program on cpu-clock on every CPU */
   BO_TRACEPOINT,     /* kernel program on tracepoint target "sys:event" */
   BO_RAW_TRACEPOINT, /* kernel program on raw tracepoint target */
@@ -143,7 +141,6 @@ typedef enum BoErrorKind {
   BO_ERR_MAXACTION,     /* "MAXACTION exceeded" */
   BO_ERR_READ,          /* "kernel read fault at 0x%lx" (arg: address) */
   BO_ERR_USER,          /* error("msg"): the message follows */
-  BO_ERR_NESTING,       /* "MAXNESTING exceeded" */
 } BoErrorKind;
 
 /* An error site: what stap prints after the message, "near operator '/'
@@ -232,7 +229,6 @@ typedef enum BoUserHelper {
                                    with arguments laid out as in a
                                    BO_REC_PRINTF record into dst
                                    (maxstringlen bytes) */
-  BO_H_MAP_SIZE,                /* (map) -> number of entries */
 } BoUserHelper;
 
 /* foreach sorting (the low byte of BO_H_FOREACH_START's sort). */

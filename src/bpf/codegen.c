@@ -99,10 +99,6 @@ static void set_limit(Gen *g, const char *def) {
 /* ---- Globals ---- */
 
 /* The histogram a statistic keeps: from its @hist_* uses. */
-typedef struct HistScan {
-  Gen *g;
-} HistScan;
-
 static void scan_hist(Expr *e, void *ctx) {
   Gen *g = ctx;
   if (e->kind != E_HIST) return;

@@ -46,9 +46,6 @@ void gen_zero_locals(Gen *g, const Vec *locals) {
   }
 }
 
-/* The action counter (loop iterations) lives at scratch offset 0. */
-enum { ACTION_OFF = 0 };
-
 void gen_load_maps(Gen *g) {
   emit_st(E, BPF_W, R_FP, -4, 0);
   emit_map(E, R1, g->scratch_map);
@@ -67,8 +64,7 @@ void gen_load_maps(Gen *g) {
     emit_ldx(E, BPF_DW, R1, R_GLOB, 0);
     emit_jmp(E, BPF_JNE, R1, 0, BO_STATE_RUNNING, false, g->out_label);
   }
-  uint32_t ac = gen_tmp(g, 8);
-  (void)ac; /* == ACTION_OFF: the first scratch allocation */
+  gen_tmp(g, 8); /* the program's first allocation: ACTION_OFF */
   emit_st(E, BPF_DW, R_SCR, ACTION_OFF, 0);
 }
 
@@ -676,7 +672,6 @@ static void gen_aggregate(Gen *g, Expr *lhs, Expr *rhs, SrcLoc loc) {
       emit_ja(E, top);
       emit_bind(E, end);
       emit_alu(E, BPF_MUL, R3, R4);
-      emit_alu_imm(E, BPF_ADD, R2, 0);
       emit_alu(E, BPF_ADD, R2, R3);
       emit_bind(E, set);
       /* clamp into [0, nb) */

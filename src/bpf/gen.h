@@ -16,6 +16,10 @@
 
 enum { R0, R1, R2, R3, R4, R5, R_CTX, R_GLOB, R_PTR, R_SCR, R_FP };
 
+/* Scratch offset of the action counter: loop iterations against
+ * MAXACTION (gen_load_maps makes it the first allocation). */
+enum { ACTION_OFF = 0 };
+
 /* What pass 3 knows of a global. */
 typedef struct GGlobal {
   Symbol *sym;

@@ -11,9 +11,9 @@
 
 /* One more loop iteration: MAXACTION bounds them. */
 static void count_action(Gen *g, SrcLoc loc) {
-  emit_ldx(E, BPF_DW, R1, R_SCR, 0);
+  emit_ldx(E, BPF_DW, R1, R_SCR, ACTION_OFF);
   emit_alu_imm(E, BPF_ADD, R1, 1);
-  emit_stx(E, BPF_DW, R_SCR, 0, R1);
+  emit_stx(E, BPF_DW, R_SCR, ACTION_OFF, R1);
   check_error(g, BPF_JLE, R1, (int32_t)g->lim.maxaction, BO_ERR_MAXACTION,
               gen_site(g, loc, "keyword"));
 }

@@ -67,7 +67,6 @@ static const char *const error_text[] = {
     [BO_ERR_MAXACTION] = "MAXACTION exceeded",
     [BO_ERR_READ] = "kernel read fault",
     [BO_ERR_USER] = "",
-    [BO_ERR_NESTING] = "MAXNESTING exceeded",
 };
 
 void session_error(Session *s, const char *msg, uint32_t site) {

@@ -44,9 +44,8 @@ static int64_t now_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void fail(const RunOptions *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void fail(const RunOptions *o, const char *fmt, ...) {
-  (void)o;
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   fputs("ERROR: ", stderr);
@@ -191,7 +190,7 @@ static bool attach(Session *s, const BoProbe *p, Links *links) {
   const BoProg *bp = &s->obj.progs[p->prog];
   struct bpf_program *prog = bpf_object__find_program_by_name(s->bpf, bp->name);
   if (!prog) {
-    fail(s->opt, "probe %s: program %s missing from the object", p->point, bp->name);
+    fail("probe %s: program %s missing from the object", p->point, bp->name);
     return false;
   }
   struct bpf_link *l = NULL;
@@ -221,20 +220,18 @@ static bool attach(Session *s, const BoProbe *p, Links *links) {
     break;
   }
   case BO_PERF:
-  case BO_PROFILE:
-  case BO_PERF_TIMER: {
-    int ncpu = p->kind == BO_PERF_TIMER ? 1 : s->ncpus;
-    for (int c = 0; c < ncpu; c++) {
+  case BO_PROFILE: {
+    for (int c = 0; c < s->ncpus; c++) {
       int fd = perf_open(p, c);
       if (fd < 0) {
         if (errno == ENODEV) continue; /* an offline CPU */
-        fail(s->opt, "probe %s: perf event: %s", p->point, strerror(errno));
+        fail("probe %s: perf event: %s", p->point, strerror(errno));
         return false;
       }
       add_fd(links, fd);
       struct bpf_link *pl = bpf_program__attach_perf_event(prog, fd);
       if (!pl) {
-        fail(s->opt, "probe %s: %s", p->point, strerror(errno));
+        fail("probe %s: %s", p->point, strerror(errno));
         return false;
       }
       add_link(links, pl);
@@ -246,7 +243,7 @@ static bool attach(Session *s, const BoProbe *p, Links *links) {
   }
   if (!l) {
     if (p->flags & BO_PROBE_OPTIONAL) return true;
-    fail(s->opt, "cannot attach probe %s: %s", p->point, strerror(errno));
+    fail("cannot attach probe %s: %s", p->point, strerror(errno));
     return false;
   }
   add_link(links, l);
@@ -282,7 +279,7 @@ int run_object_file(const char *path, const RunOptions *o) {
   s->opt = o;
   const char *err;
   if (!bo_read(path, &s->obj, &err)) {
-    fail(o, "%s", err);
+    fail("%s", err);
     return 1;
   }
   int status = 1;
@@ -294,7 +291,7 @@ int run_object_file(const char *path, const RunOptions *o) {
   if (o->output) {
     s->out = fopen(o->output, "w");
     if (!s->out) {
-      fail(o, "cannot open output file '%s': %s", o->output, strerror(errno));
+      fail("cannot open output file '%s': %s", o->output, strerror(errno));
       s->out = stdout;
       goto done;
     }
@@ -310,7 +307,7 @@ int run_object_file(const char *path, const RunOptions *o) {
   LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = s->obj.name);
   s->bpf = bpf_object__open_file(path, &oo);
   if (!s->bpf) {
-    fail(o, "%s: libbpf cannot open it: %s", path, strerror(errno));
+    fail("%s: libbpf cannot open it: %s", path, strerror(errno));
     goto done;
   }
   if (bpf_object__load(s->bpf)) {
@@ -322,7 +319,7 @@ int run_object_file(const char *path, const RunOptions *o) {
     struct bpf_map *m = bpf_object__find_map_by_name(s->bpf, s->obj.maps[i].name);
     s->map_fds[i] = m ? bpf_map__fd(m) : -1;
     if (s->map_fds[i] < 0) {
-      fail(o, "%s: map %s missing", path, s->obj.maps[i].name);
+      fail("%s: map %s missing", path, s->obj.maps[i].name);
       goto done;
     }
   }
@@ -334,7 +331,7 @@ int run_object_file(const char *path, const RunOptions *o) {
   void *mem = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_SHARED,
                    s->map_fds[s->obj.globals_map], 0);
   if (mem == MAP_FAILED) {
-    fail(o, "cannot map the globals: %s", strerror(errno));
+    fail("cannot map the globals: %s", strerror(errno));
     goto done;
   }
   s->globals = mem;
@@ -356,12 +353,12 @@ int run_object_file(const char *path, const RunOptions *o) {
   }
   for (size_t i = 0; i < o->nglobals; i++)
     if (!set_global(s, o->globals[i])) {
-      fail(o, "invalid global setting '%s'", o->globals[i]);
+      fail("invalid global setting '%s'", o->globals[i]);
       goto done;
     }
   rb = ring_buffer__new(s->map_fds[s->obj.ringbuf_map], ringbuf_cb, s, NULL);
   if (!rb) {
-    fail(o, "cannot open the output ring buffer: %s", strerror(errno));
+    fail("cannot open the output ring buffer: %s", strerror(errno));
     goto done;
   }
   struct sigaction sa = {0};
@@ -372,7 +369,7 @@ int run_object_file(const char *path, const RunOptions *o) {
   if (o->command) {
     child = start_command(o->command);
     if (child < 0) {
-      fail(o, "cannot start '%s': %s", o->command, strerror(errno));
+      fail("cannot start '%s': %s", o->command, strerror(errno));
       goto done;
     }
     s->control->target_pid = child;
@@ -443,7 +440,8 @@ done:
   free(links.fds);
   free(timers);
   ring_buffer__free(rb);
-  if (s->globals) munmap(s->globals, (s->globals_size + 4095) / 4096 * 4096);
+  /* munmap takes every page the range touches, as mmap gave */
+  if (s->globals) munmap(s->globals, s->globals_size);
   bpf_object__close(s->bpf);
   if (s->out != stdout && s->out) fclose(s->out);
   else fflush(stdout);

@@ -18,7 +18,6 @@ typedef struct RunOptions {
   bool no_warnings;         /* -w */
   const char *const *globals; /* NAME=VALUE settings of globals */
   size_t nglobals;
-  const char *prog;         /* "staprun" or "stap": message prefix */
 } RunOptions;
 
 /* Run the object at path; returns the exit status (0, or 1 after errors). */

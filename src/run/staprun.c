@@ -23,7 +23,7 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
-  RunOptions o = {.prog = "staprun"};
+  RunOptions o = {0};
   int c;
   while ((c = getopt(argc, argv, "+vwo:c:x:h")) != -1) {
     switch (c) {

@@ -84,6 +84,18 @@ static bool stat_read(Session *s, const BoMap *m, int fd, const void *key, StatV
   return found;
 }
 
+/* The statistic named by helper arguments (map, key), merged over CPUs,
+ * with its histogram in *h; NULL for invalid arguments.  Free it. */
+static StatValue *stat_arg(Session *s, Interp *in, const uint64_t a[5], StatHist *h) {
+  int fd = -1;
+  const BoMap *m = map_of(s, a[0], &fd);
+  if (!m || !interp_check(in, a[1], m->key_size, false)) return NULL;
+  *h = hist_of(global_of_map(s, a[0]));
+  StatValue *sv = calloc(1, stat_size(h));
+  if (sv) stat_read(s, m, fd, (const void *)(uintptr_t)a[1], sv, h);
+  return sv;
+}
+
 /* ---- foreach ---- */
 
 typedef struct SortItem {
@@ -339,11 +351,9 @@ static bool helper(Interp *in, void *user, int32_t id, const uint64_t a[5], uint
     return true;
   }
   case BO_H_STAT_GET: {
-    if (!(m = map_of(s, a[0], &fd)) || !interp_check(in, a[1], m->key_size, false)) break;
-    const BoGlobal *g = global_of_map(s, a[0]);
-    StatHist h = hist_of(g);
-    StatValue *sv = calloc(1, stat_size(&h));
-    stat_read(s, m, fd, (const void *)(uintptr_t)a[1], sv, &h);
+    StatHist h;
+    StatValue *sv = stat_arg(s, in, a, &h);
+    if (!sv) break;
     int which = (int)(a[2] & 0xff), shift = (int)(a[2] >> 8 & 0xff);
     if (sv->count == 0 && which != STAT_W_COUNT && which != STAT_W_SUM) {
       free(sv);
@@ -356,15 +366,15 @@ static bool helper(Interp *in, void *user, int32_t id, const uint64_t a[5], uint
     return true;
   }
   case BO_H_PRINT_HIST: {
-    if (!(m = map_of(s, a[0], &fd)) || !interp_check(in, a[1], m->key_size, false)) break;
-    const BoGlobal *g = global_of_map(s, a[0]);
-    StatHist h = hist_of(g);
-    StatValue *sv = calloc(1, stat_size(&h));
-    stat_read(s, m, fd, (const void *)(uintptr_t)a[1], sv, &h);
+    StatHist h;
+    StatValue *sv = stat_arg(s, in, a, &h);
+    if (!sv) break;
     size_t n = stat_print_hist(NULL, 0, sv, &h);
     char *buf = malloc(n + 1);
-    stat_print_hist(buf, n + 1, sv, &h);
-    fwrite(buf, 1, n, s->out);
+    if (buf) {
+      stat_print_hist(buf, n + 1, sv, &h);
+      fwrite(buf, 1, n, s->out);
+    }
     free(buf);
     free(sv);
     return true;
@@ -377,20 +387,6 @@ static bool helper(Interp *in, void *user, int32_t id, const uint64_t a[5], uint
     if (!interp_check(in, a[2], 1, false) || avail > s->obj.scratch_size) break;
     session_render(s, (uint32_t)a[1], (const unsigned char *)(uintptr_t)a[2], avail,
                    (char *)(uintptr_t)a[0], S);
-    return true;
-  }
-  case BO_H_MAP_SIZE: {
-    if (!(m = map_of(s, a[0], &fd))) break;
-    unsigned char *k = malloc(m->key_size), *p = NULL, *n2 = malloc(m->key_size);
-    uint64_t c = 0;
-    while (bpf_map_get_next_key(fd, p, k) == 0) {
-      c++;
-      memcpy(n2, k, m->key_size);
-      p = n2;
-    }
-    free(k);
-    free(n2);
-    *ret = c;
     return true;
   }
   default:

@@ -141,7 +141,7 @@ static int later_passes(const StapOptions *opt, Program *prog, Target *target, A
   }
   RunOptions ro = {.output = opt->output, .command = opt->command,
                    .target_pid = opt->target_pid, .verbose = opt->verbose,
-                   .no_warnings = opt->no_warnings, .prog = "stap",
+                   .no_warnings = opt->no_warnings,
                    .globals = (const char *const *)opt->globals.items,
                    .nglobals = opt->globals.len};
   fflush(stdout);

@@ -131,7 +131,7 @@ typedef struct Full {
   BoObject o;
   BoProg progs[7];
   ProgBuf bufs[7];
-  BoProbe probes[13];
+  BoProbe probes[BO_PROCESS_END + 1];
   BoGlobal globals[3];
 } Full;
 
@@ -190,8 +190,8 @@ static void make_full(Full *f) {
   }
 
   o->probes = f->probes;
-  o->nprobes = 13;
-  for (uint32_t k = 0; k < 13; k++) {
+  o->nprobes = BO_PROCESS_END + 1; /* one probe of every kind */
+  for (uint32_t k = 0; k < o->nprobes; k++) {
     BoProbe *p = &f->probes[k];
     p->kind = k;
     static const uint32_t kernel_progs[] = {1, 2, 4, 5, 6};
