@@ -20,13 +20,10 @@
 
 #include "bpf/bo.h"
 
-static int failures;
-static char dir[64];
+#define UNIT "bo"
+#include "unit.h"
 
-static void check(const char *name, int ok) {
-  printf("%s: unit/bo/%s\n", ok ? "PASS" : "FAIL", name);
-  if (!ok) failures++;
-}
+static char dir[64];
 
 static void skip(const char *name, const char *why) {
   printf("SKIP: unit/bo/%s (%s)\n", name, why);

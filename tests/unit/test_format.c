@@ -5,12 +5,8 @@
 
 #include "runtime/common/format.h"
 
-static int failures;
-
-static void check(const char *name, int ok) {
-  printf("%s: unit/format/%s\n", ok ? "PASS" : "FAIL", name);
-  if (!ok) failures++;
-}
+#define UNIT "format"
+#include "unit.h"
 
 static int parse(const char *s, FmtDirective *d, int max, size_t *bad) {
   return fmt_parse(s, strlen(s), d, max, bad);

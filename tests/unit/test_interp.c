@@ -11,16 +11,12 @@
 
 #include "run/interp.h"
 
+#define UNIT "interp"
+#include "unit.h"
+
 #ifndef BPF_MEMSX
 #define BPF_MEMSX 0x80
 #endif
-
-static int failures;
-
-static void check(const char *name, int ok) {
-  printf("%s: unit/interp/%s\n", ok ? "PASS" : "FAIL", name);
-  if (!ok) failures++;
-}
 
 /* ---- a tiny assembler ---------------------------------------------- */
 

@@ -9,12 +9,8 @@
 
 #include "runtime/common/printf.h"
 
-static int failures;
-
-static void check(const char *name, int ok) {
-  printf("%s: unit/printf/%s\n", ok ? "PASS" : "FAIL", name);
-  if (!ok) failures++;
-}
+#define UNIT "printf"
+#include "unit.h"
 
 enum { MAXD = 64 };
 static char out[16384];

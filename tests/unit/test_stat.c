@@ -12,12 +12,8 @@
 
 #include "runtime/common/stat.h"
 
-static int failures;
-
-static void check(const char *name, int ok) {
-  printf("%s: unit/stat/%s\n", ok ? "PASS" : "FAIL", name);
-  if (!ok) failures++;
-}
+#define UNIT "stat"
+#include "unit.h"
 
 static const char exp_elide0_neg[] =
   " value |-------------------------------------------------- count\n"
