@@ -389,15 +389,8 @@ static bool builtin_str(Gen *g, Expr *x, const char *n, Loc dst) {
     bool user = n[0] == 'u';
     uint32_t mark = g->top, t = gen_tmp(g, 16);
     if (x->args.len > 1) {
-      gen_long(g, arg(x, 1));
+      gen_long(g, arg(x, 1)); /* n bytes and the NUL: clamped below */
       emit_alu_imm(E, BPF_ADD, R0, 1);
-      uint32_t ok = emit_label(E), ok2 = emit_label(E);
-      emit_jmp(E, BPF_JLE, R0, 0, (int32_t)g->S, false, ok);
-      emit_mov_imm(E, R0, g->S);
-      emit_bind(E, ok);
-      emit_jmp(E, BPF_JGE, R0, 0, 1, false, ok2);
-      emit_mov_imm(E, R0, 1);
-      emit_bind(E, ok2);
     } else {
       emit_mov_imm(E, R0, g->S);
     }
@@ -406,7 +399,7 @@ static bool builtin_str(Gen *g, Expr *x, const char *n, Loc dst) {
     emit_stx(E, BPF_DW, R_SCR, (int16_t)t, R0);
     emit_mov(E, R3, R0);
     emit_ldx(E, BPF_DW, R2, R_SCR, (int16_t)(t + 8));
-    /* bounds for the verifier */
+    /* into [1, maxstringlen]: the bound the verifier needs, too */
     uint32_t b1 = emit_label(E), b2 = emit_label(E);
     emit_jmp(E, BPF_JLE, R2, 0, (int32_t)g->S, false, b1);
     emit_mov_imm(E, R2, g->S);
