@@ -4,7 +4,8 @@
  * as one BPF ELF object; staprun (src/run, bo_read) reads it back.  The
  * object holds:
  *   - the kernel programs, each in its standard section ("tracepoint/...",
- *     "raw_tracepoint/...", "perf_event", "uprobe", "kprobe/..."), with
+ *     "raw_tracepoint/...", "tp_btf/sys_enter", "perf_event", "uprobe",
+ *     "kprobe/..."), with
  *     relocations against the maps, loadable by libbpf;
  *   - the maps, in ".maps", described in BTF the way libbpf expects;
  *   - the user programs (begin, end, error, timers that iterate or sort):
@@ -20,13 +21,14 @@
 
 #include <elf.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <linux/bpf.h>
 
 #define BO_META_SECTION ".ctap.meta"
 #define BO_USER_SECTION ".ctap.user"
-#define BO_FORMAT_VERSION 1
+#define BO_FORMAT_VERSION 2
 /* The encoding shared by bo_write and bo_read: .ctap.meta starts with
  * BO_META_MAGIC; a string length of BO_NULL_STR stands for NULL. */
 #define BO_META_MAGIC "CTAPMETA"
@@ -55,11 +57,16 @@ typedef enum BoProbeKind {
                         sample period `period` */
   BO_PROCESS_BEGIN,  /* kernel program on sched_process_exec (raw tp) */
   BO_PROCESS_END,    /* kernel program on sched_process_exit (raw tp) */
+  BO_TAIL_CALL,      /* kernel program a syscall program tail-calls, not
+                        attached: staprun puts it at slot `offset` of the
+                        program array named `target` (before the probes
+                        that come after it in the table are attached) */
 } BoProbeKind;
 
 enum {
   BO_PROBE_RETURN = 1,   /* the return of the function */
   BO_PROBE_OPTIONAL = 2, /* '?': failing to attach is not an error */
+  BO_PROBE_TARGET = 4,   /* perf: counts the target process (-c, -x) only */
 };
 
 typedef struct BoProbe {
@@ -82,6 +89,8 @@ typedef struct BoMap {
   const char *name;
   uint32_t type;        /* BPF_MAP_TYPE_* */
   uint32_t key_size, value_size, max_entries, flags;
+  const void *init;     /* an array map's element 0 as staprun loads it
+                           (value_size bytes; then frozen), or NULL */
 } BoMap;
 
 /* A ld_imm64 instruction (its first half) that loads a map. */
@@ -109,6 +118,12 @@ typedef struct BoProg {
   uint32_t nrelocs;
   BoLine *lines;        /* sorted by insn */
   uint32_t nlines;
+  uint32_t ncode;       /* kernel programs: the program's own instructions
+                           (0: all); those after are the bodies of its
+                           bpf_loop calls, static functions it loads with
+                           BPF_PSEUDO_FUNC ld_imm64s, which bo_write puts
+                           in ".text" (with no relocations of their own)
+                           and bo_read does not read back */
 } BoProg;
 
 /* Value types (as pass 2's VType). */
@@ -141,10 +156,33 @@ typedef enum BoErrorKind {
   BO_ERR_MAXACTION,     /* "MAXACTION exceeded" */
   BO_ERR_READ,          /* "kernel read fault at 0x%lx" (arg: address) */
   BO_ERR_USER,          /* error("msg"): the message follows */
+  BO_ERR_MAXNESTING,    /* "MAXNESTING exceeded" */
+  BO_ERR_EMPTY,         /* "empty aggregate" (@avg ... of no values) */
+  BO_ERR_RANGE,         /* "Position out of bounds" (stringat) */
+  BO_ERR_COUNT
 } BoErrorKind;
+
+/* The message of an error kind whose text is fixed, or NULL (BO_ERR_USER
+ * carries its own; BO_ERR_READ names the address, and BO_ERR_OVERFLOW
+ * with an argument the array's size: see output.c).  staprun prints it;
+ * a try's catch receives it (src/bpf/stmt.c). */
+static inline const char *bo_error_text(uint32_t kind) {
+  switch (kind) {
+  case BO_ERR_DIVZERO: return "division by 0";
+  case BO_ERR_OVERFLOW: return "Array overflow, check MAXMAPENTRIES";
+  case BO_ERR_MAXACTION: return "MAXACTION exceeded";
+  case BO_ERR_MAXNESTING: return "MAXNESTING exceeded";
+  case BO_ERR_EMPTY: return "empty aggregate";
+  case BO_ERR_RANGE: return "Position out of bounds";
+  default: return NULL;
+  }
+}
 
 /* An error site: what stap prints after the message, "near operator '/'
  * at FILE:LINE:COL". */
+/* An error record's site when the message stands alone (error()). */
+#define BO_NO_SITE 0xffffffffu
+
 typedef struct BoSite {
   const char *text;
 } BoSite;
@@ -175,9 +213,17 @@ typedef struct BoObject {
                              and the scalar globals (one-entry array) */
   uint32_t ringbuf_map;   /* index of the output ring buffer */
   uint32_t scratch_map;   /* index of the per-CPU scratch array */
-  uint32_t scratch_size;  /* bytes per CPU of scratch */
+  uint32_t scratch_size;  /* bytes of scratch for the user programs (in
+                             staprun); at least the scratch map's value,
+                             more with recursive functions' frames */
   void *owner;            /* bo_read: the storage bo_free releases */
 } BoObject;
+
+/* User programs call recursive script functions as BPF-to-BPF calls
+ * (BPF_PSEUDO_CALL), at most MAXNESTING deep, and MAXNESTING may be at
+ * most this with them: staprun's interpreter gives each call a stack
+ * frame (run/interp.h INTERP_FRAMES_LIMIT). */
+#define BO_MAX_RECURSION 65000
 
 /* A user program loads a map with ld_imm64 whose src_reg is
  * BO_PSEUDO_MAP_IDX and whose imm is the map's index (the kernel's own
@@ -192,7 +238,8 @@ typedef struct BoControl {
   int64_t realtime_offset; /* ns: realtime minus CLOCK_MONOTONIC */
   int64_t target_pid;    /* target(): -x PID or the -c command */
   int64_t ncpus;         /* possible CPUs */
-  int64_t reserved[3];
+  int64_t stp_pid;       /* stp_pid(): the process running the object */
+  int64_t reserved[2];
 } BoControl;
 enum { BO_STATE_STARTING, BO_STATE_RUNNING, BO_STATE_STOPPING };
 
@@ -220,16 +267,42 @@ typedef enum BoUserHelper {
   BO_H_FOREACH_NEXT,            /* (iterator, key_out) -> 1 next, 0 done */
   BO_H_FOREACH_END,             /* (iterator) */
   BO_H_MAP_CLEAR,               /* (map): delete every entry */
-  BO_H_STAT_GET,                /* (map, key, which | shift << 8, site):
-                                   the statistic aggregated over CPUs, one
-                                   StatWhich of it; an empty one is a
-                                   runtime error at site where stap has one */
+  BO_H_STAT_GET,                /* (map, key, which | shift << 8, out):
+                                   one StatWhich of the statistic
+                                   aggregated over CPUs into *out (8
+                                   bytes), returning 0; or -1 where stap
+                                   has an error ("empty aggregate": no
+                                   values, and which is not the count or
+                                   the sum), for the program to raise */
   BO_H_PRINT_HIST,              /* (map, key, site): print its histogram */
   BO_H_SPRINTF,                 /* (dst, format, args): render a format
                                    with arguments laid out as in a
                                    BO_REC_PRINTF record into dst
                                    (maxstringlen bytes) */
+  BO_H_REGEX,                   /* (BO_RE_*, ...): regular expressions,
+                                   see BoRegex */
 } BoUserHelper;
+
+/* Regular expressions (src/bpf/regex.c).  The patterns live in one map,
+ * a one-element array (its BoMap.init): at offsets the code names, a
+ * BoRegex; then, for kernel programs, the automaton runtime/common/regex.h's
+ * re_dfa builds: 256 class bytes and a table of ncells u16 states (a
+ * power of two: the states' rows, then dead states); the pattern
+ * (pattern_len bytes and a NUL) at pattern_off from the BoRegex.  Kernel
+ * programs walk the automaton; user programs call BO_H_REGEX:
+ *   (BO_RE_MATCH, map, offset, str): 1 if str matches the pattern at
+ *       offset, else 0; either way it becomes the last match;
+ *   (BO_RE_MATCHED, n, dst, msg): subexpression n of the last match into
+ *       dst (maxstringlen bytes), 0; or -1 with stap's error message in
+ *       msg (maxstringlen bytes), for the program to raise;
+ *   (BO_RE_NGROUPS, msg): the last match's subexpression count (the
+ *       whole match included), or -1 with the message in msg. */
+typedef struct BoRegex {
+  uint32_t pattern_off, pattern_len;
+  uint32_t nclasses;
+  uint32_t ncells;      /* 0: no automaton */
+} BoRegex;
+enum { BO_RE_MATCH, BO_RE_MATCHED, BO_RE_NGROUPS };
 
 /* foreach sorting (the low byte of BO_H_FOREACH_START's sort). */
 enum { BO_SORT_NONE = 0, BO_SORT_VALUE = 1, BO_SORT_KEY0 = 2 };

@@ -1,9 +1,20 @@
 /* bo_write: pass 4 of the bpf backend.  Writes a BoObject (bo.h) as one
  * 64-bit little-endian BPF ELF relocatable object that libbpf opens and
  * loads as it is:
- *   - each kernel program in an executable section of its own, named
- *     BoProg.section, with a global STT_FUNC symbol BoProg.name, and its
- *     map loads as R_BPF_64_64 relocations in ".rel<section>";
+ *   - the kernel programs in executable sections named BoProg.section
+ *     (the programs of one name share one section, one after the other,
+ *     as a compiler puts functions; .BTF.ext names sections, so it must
+ *     name each once), each at a global STT_FUNC symbol BoProg.name, and
+ *     their map loads as R_BPF_64_64 relocations in ".rel<section>";
+ *   - the bodies of the kernel programs' bpf_loop calls (the instructions
+ *     after BoProg.ncode) in ".text", where libbpf wants static functions:
+ *     a local STT_FUNC symbol NAME_loopK per body, and
+ *     each BPF_PSEUDO_FUNC ld_imm64 that loads one relocated (R_BPF_64_64)
+ *     against the section symbol of .text, its imm the body's byte offset
+ *     there, as a compiler writes a static function's address; the
+ *     kernel wants BTF for them: a static FUNC per body ("NAME_loopK")
+ *     in .BTF, and in ".BTF.ext" the func_info of such a program's
+ *     section (its FUNC at 0) and of .text (each body's);
  *   - the maps in ".maps" as BTF-defined maps (a global variable per map
  *     whose type is a struct of `int (*field)[value]` members, as libbpf's
  *     __uint() macro makes them), described in ".BTF" together with a
@@ -19,7 +30,8 @@
  *                u32 globals_map, ringbuf_map, scratch_map, scratch_size
  *       files    u32 n, then n x str
  *       maps     u32 n, then n x { str name, u32 type, key_size,
- *                value_size, max_entries, flags }
+ *                value_size, max_entries, flags, str init (value_size
+ *                bytes, or NULL) }
  *       progs    u32 n, then n x { str name, str section, u32 type,
  *                u8 user, user only: { u32 byte offset in .ctap.user,
  *                u32 ninsns }, u32 nlines, nlines x { u32 insn, file,
@@ -171,6 +183,37 @@ static bool map_index_ok(const BoObject *o, uint32_t i) {
   return o->nmaps ? i < o->nmaps : i == 0;
 }
 
+/* The kernel program's own instructions (its loop bodies follow). */
+static uint32_t prog_code(const BoProg *p) {
+  return p->ncode ? p->ncode : p->ninsns;
+}
+
+/* Its BPF_PSEUDO_FUNC loads, each a relocation against .text. */
+static uint32_t prog_funcs(const BoProg *p) {
+  uint32_t n = 0, nc = prog_code(p);
+  for (uint32_t j = 0; j + 1 < nc; j++)
+    if (p->insns[j].code == BO_LD_IMM64 && p->insns[j].src_reg == BPF_PSEUDO_FUNC) n++;
+  return n;
+}
+
+/* The start of the program's k-th loop body (the k-th distinct target
+ * of its function loads, the program's and the bodies' own, in order),
+ * or -1. */
+static int64_t body_start(const BoProg *p, uint32_t k) {
+  int64_t prev = -1;
+  for (uint32_t found = 0;; found++) {
+    int64_t best = -1;
+    for (uint32_t j = 0; j + 1 < p->ninsns; j++) {
+      const struct bpf_insn *in = &p->insns[j];
+      if (in->code != BO_LD_IMM64 || in->src_reg != BPF_PSEUDO_FUNC) continue;
+      int64_t to = (int64_t)j + in->imm + 1;
+      if (to > prev && (best < 0 || to < best)) best = to;
+    }
+    if (best < 0 || found == k) return best;
+    prev = best;
+  }
+}
+
 /* Everything bo_read will insist on, so that what we write reads back. */
 static bool check(const BoObject *o, const char *path, const char **err) {
   if ((o->nmaps && !o->maps) || (o->nprogs && !o->progs) ||
@@ -195,6 +238,9 @@ static bool check(const BoObject *o, const char *path, const char **err) {
         return fail(err, path, "map %u: name %s used twice", i, m->name);
     if (!strcmp(m->name, "_license"))
       return fail(err, path, "map %u: name _license is reserved", i);
+    if (m->init && (m->type != BPF_MAP_TYPE_ARRAY || m->key_size != 4 ||
+                    !fits_u32(m->value_size)))
+      return fail(err, path, "map %u: only an array's element can have an initial value", i);
   }
   if (!map_index_ok(o, o->globals_map) || !map_index_ok(o, o->ringbuf_map) ||
       !map_index_ok(o, o->scratch_map))
@@ -242,9 +288,21 @@ static bool check(const BoObject *o, const char *path, const char **err) {
           return fail(err, path, "kernel program %u: name %s used twice", i,
                       pn);
     }
+    uint32_t nc = prog_code(p);
+    if (p->ncode > p->ninsns || (p->user && p->ncode))
+      return fail(err, path, "program %u (%s): ncode %u out of range", i, pn, p->ncode);
+    for (uint32_t j = 0; j + 1 < p->ninsns; j++) {
+      const struct bpf_insn *in = &p->insns[j];
+      if (in->code != BO_LD_IMM64 || in->src_reg != BPF_PSEUDO_FUNC) continue;
+      int64_t to = (int64_t)j + in->imm + 1;
+      if (to < nc || to >= p->ninsns)
+        return fail(err, path, "program %u (%s): function address at instruction %u "
+                               "is not a loop body's", i, pn, j);
+    }
     for (uint32_t j = 0; j < p->nrelocs; j++) {
       const BoReloc *r = &p->relocs[j];
-      if (r->insn >= p->ninsns || p->ninsns - r->insn < 2)
+      if (r->insn >= p->ninsns || p->ninsns - r->insn < 2 ||
+          (r->insn < nc && nc - r->insn < 2))
         return fail(err, path, "program %u (%s): relocation %u at instruction "
                                "%u past the end (%u instructions)",
                     i, pn, j, r->insn, p->ninsns);
@@ -268,7 +326,7 @@ static bool check(const BoObject *o, const char *path, const char **err) {
 
   for (uint32_t i = 0; i < o->nprobes; i++) {
     const BoProbe *p = &o->probes[i];
-    if (p->kind > BO_PROCESS_END)
+    if (p->kind > BO_TAIL_CALL)
       return fail(err, path, "probe %u: unknown kind %u", i, p->kind);
     if (p->prog >= o->nprogs)
       return fail(err, path, "probe %u: program %u out of range (%u programs)",
@@ -351,6 +409,8 @@ static void encode_meta(const BoObject *o, Buf *b, const uint32_t *user_off) {
     put_u32(b, m->value_size);
     put_u32(b, m->max_entries);
     put_u32(b, m->flags);
+    if (m->init) put_bytes(b, m->init, m->value_size);
+    else put_u32(b, BO_NULL_STR);
   }
 
   put_u32(b, o->nprogs);
@@ -364,8 +424,10 @@ static void encode_meta(const BoObject *o, Buf *b, const uint32_t *user_off) {
       put_u32(b, user_off[i]);
       put_u32(b, p->ninsns);
     }
-    put_u32(b, p->nlines);
-    for (uint32_t j = 0; j < p->nlines; j++) {
+    uint32_t nlines = 0;
+    while (nlines < p->nlines && (p->user || p->lines[nlines].insn < prog_code(p))) nlines++;
+    put_u32(b, nlines);
+    for (uint32_t j = 0; j < nlines; j++) {
       put_u32(b, p->lines[j].insn);
       put_u32(b, p->lines[j].file);
       put_u32(b, p->lines[j].line);
@@ -491,6 +553,26 @@ static struct btf *build_btf(const BoObject *o, MapLayout *lay,
     if (!o->progs[i].user &&
         btf__add_func(btf, o->progs[i].name, BTF_FUNC_GLOBAL, proto) < 0)
       goto fail;
+  /* loop bodies: static long NAME_loopK(long index, void *ctx) */
+  int body_proto = -1;
+  for (uint32_t i = 0; i < o->nprogs; i++) {
+    const BoProg *p = &o->progs[i];
+    if (p->user || !prog_funcs(p)) continue;
+    if (body_proto < 0) {
+      int long_id = btf__add_int(btf, "long", 8, BTF_INT_SIGNED);
+      body_proto = long_id < 0 ? long_id : btf__add_func_proto(btf, long_id);
+      if (body_proto < 0 || btf__add_func_param(btf, "index", long_id) < 0 ||
+          btf__add_func_param(btf, "ctx", voidp) < 0)
+        goto fail;
+    }
+    if (btf__add_str(btf, p->section) < 0) goto fail;
+    for (uint32_t k = 0; body_start(p, k) >= 0; k++) {
+      char name[300];
+      snprintf(name, sizeof name, "%.256s_loop%u", p->name, k);
+      if (btf__add_func(btf, name, BTF_FUNC_STATIC, body_proto) < 0) goto fail;
+    }
+  }
+  if (body_proto >= 0 && btf__add_str(btf, ".text") < 0) goto fail;
   /* Merge the many identical `int (*)[N]` types. */
   if (btf__dedup(btf, NULL) < 0) goto fail;
   free(vars);
@@ -500,6 +582,73 @@ fail:
   free(vars);
   btf__free(btf);
   return NULL;
+}
+
+/* .BTF.ext: func_info for the programs with loop bodies (their FUNC at
+ * 0) and for .text (each body's static FUNC at its byte offset), and no
+ * line_info (an empty line_info section would be an error to libbpf).
+ * False on a name .BTF lacks. */
+static bool build_btf_ext(const BoObject *o, struct btf *btf, const uint32_t *leader,
+                          const uint32_t *at, const uint32_t *text_off, Buf *b) {
+  Buf fi = {0};
+  put_u32(&fi, 8); /* record size */
+  uint32_t count = 0; /* bodies, in all */
+  for (uint32_t l = 0; l < o->nprogs; l++) {
+    if (o->progs[l].user || leader[l] != l) continue;
+    uint32_t nrec = 0;
+    for (uint32_t i = l; i < o->nprogs; i++)
+      if (!o->progs[i].user && leader[i] == l && prog_funcs(&o->progs[i])) nrec++;
+    if (!nrec) continue;
+    int sec = btf__find_str(btf, o->progs[l].section);
+    if (sec < 0) goto fail;
+    put_u32(&fi, (uint32_t)sec);
+    put_u32(&fi, nrec);
+    for (uint32_t i = l; i < o->nprogs; i++) {
+      const BoProg *p = &o->progs[i];
+      if (p->user || leader[i] != l || !prog_funcs(p)) continue;
+      int fn = btf__find_by_name_kind(btf, p->name, BTF_KIND_FUNC);
+      if (fn < 0) goto fail;
+      put_u32(&fi, at[i] * 8);
+      put_u32(&fi, (uint32_t)fn);
+      for (uint32_t k = 0; body_start(p, k) >= 0; k++) count++;
+    }
+  }
+  /* .text: every body, in order */
+  if (count) {
+    int sec = btf__find_str(btf, ".text");
+    if (sec < 0) goto fail;
+    put_u32(&fi, (uint32_t)sec);
+    put_u32(&fi, count);
+    for (uint32_t i = 0; i < o->nprogs; i++) {
+      const BoProg *p = &o->progs[i];
+      if (p->user || !prog_funcs(p)) continue;
+      int64_t at;
+      for (uint32_t k = 0; (at = body_start(p, k)) >= 0; k++) {
+        char name[300];
+        snprintf(name, sizeof name, "%.256s_loop%u", p->name, k);
+        int fn = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
+        if (fn < 0) goto fail;
+        put_u32(&fi, (uint32_t)((text_off[i] + (uint64_t)at - prog_code(p)) * 8));
+        put_u32(&fi, (uint32_t)fn);
+      }
+    }
+  }
+  /* header: magic, version 1, flags, hdr_len, func_info off/len,
+   * line_info off/len (none) */
+  put_u16(b, 0xeB9F);
+  put_u8(b, 1);
+  put_u8(b, 0);
+  put_u32(b, 24);
+  put_u32(b, 0);
+  put_u32(b, (uint32_t)fi.len);
+  put_u32(b, (uint32_t)fi.len);
+  put_u32(b, 0);
+  buf_put(b, fi.data, fi.len);
+  free(fi.data);
+  return true;
+fail:
+  free(fi.data);
+  return false;
 }
 
 /* ---- ELF ------------------------------------------------------------------ */
@@ -575,6 +724,27 @@ static int open_temp(const char *path, char **tmp) {
   return -1;
 }
 
+/* The relocations of p's instructions [from, to), placed at base + j in
+ * their section: map loads against the map's symbol, function loads
+ * against .text's. */
+static void put_relocs(const BoProg *p, uint32_t from, uint32_t to, int64_t base, size_t map_sym0,
+                       size_t text_sym, Buf *out) {
+  for (uint32_t j = 0; j < p->nrelocs; j++) {
+    if (p->relocs[j].insn < from || p->relocs[j].insn >= to) continue;
+    Elf64_Rel r = {
+        .r_offset = (uint64_t)(base + p->relocs[j].insn) * 8,
+        .r_info = ELF64_R_INFO(map_sym0 + p->relocs[j].map, R_BPF_64_64),
+    };
+    buf_put(out, &r, sizeof r);
+  }
+  for (uint32_t j = from; j + 1 < to; j++) {
+    if (p->insns[j].code != BO_LD_IMM64 || p->insns[j].src_reg != BPF_PSEUDO_FUNC) continue;
+    Elf64_Rel r = {.r_offset = (uint64_t)(base + j) * 8,
+                   .r_info = ELF64_R_INFO(text_sym, R_BPF_64_64)};
+    buf_put(out, &r, sizeof r);
+  }
+}
+
 static Sec sec(uint32_t name, uint32_t type, uint64_t flags, uint64_t align,
                const void *data, size_t size) {
   return (Sec){.name = name, .type = type, .flags = flags, .align = align,
@@ -590,11 +760,17 @@ bool bo_write(const BoObject *obj, const char *path, const char **err) {
   uint32_t *user_off = xcalloc(n1, sizeof *user_off);
   uint32_t *prog_sec = xcalloc(n1, sizeof *prog_sec);
   size_t *code_off = xcalloc(n1, sizeof *code_off);
+  size_t *code_len = xcalloc(n1, sizeof *code_len);
+  uint32_t *leader = xcalloc(n1, sizeof *leader);
+  uint32_t *at = xcalloc(n1, sizeof *at);
   Buf *relbufs = xcalloc(n1, sizeof *relbufs);
   MapLayout *lay = xcalloc(obj->nmaps ? obj->nmaps : 1, sizeof *lay);
-  Sec *secs = xcalloc(2 * (size_t)n + 8, sizeof *secs);
-  Buf user = {0}, meta = {0}, strtab = {0}, code = {0};
+  Sec *secs = xcalloc(2 * (size_t)n + 12, sizeof *secs);
+  Buf user = {0}, meta = {0}, strtab = {0}, code = {0}, text = {0}, text_rel = {0}, btf_ext = {0};
+  uint32_t *text_off = xcalloc(n1, sizeof *text_off);
+  uint32_t nbodies = 0;
   Elf64_Sym *syms = NULL;
+  bool *has_rel = NULL;
   unsigned char *maps_data = NULL;
   char *tmp = NULL;
   int fd = -1;
@@ -607,6 +783,48 @@ bool bo_write(const BoObject *obj, const char *path, const char **err) {
     fail(err, path, "libbpf: %s failed", bad);
     goto out;
   }
+
+  encode_user(obj, &user, user_off);
+  encode_meta(obj, &meta, user_off);
+  /* The kernel programs of one section name share one section (so that
+   * .BTF.ext, which names sections, names each once), one after the
+   * other in their order: leader[i] is the first of i's section, at[i]
+   * i's first instruction there; code_off[leader] the section's bytes. */
+  for (uint32_t i = 0; i < n; i++) {
+    const BoProg *p = &obj->progs[i];
+    if (p->user) continue;
+    leader[i] = i;
+    for (uint32_t j = 0; j < i; j++)
+      if (!obj->progs[j].user && !strcmp(obj->progs[j].section, p->section)) {
+        leader[i] = leader[j];
+        break;
+      }
+  }
+  for (uint32_t l = 0; l < n; l++) {
+    if (obj->progs[l].user || leader[l] != l) continue;
+    code_off[l] = code.len;
+    for (uint32_t i = l; i < n; i++) {
+      const BoProg *p = &obj->progs[i];
+      if (p->user || leader[i] != l) continue;
+      uint32_t nc = prog_code(p);
+      at[i] = (uint32_t)((code.len - code_off[l]) / 8);
+      text_off[i] = (uint32_t)(text.len / 8);
+      /* a function load's imm: its body's byte offset in .text */
+      for (uint32_t j = 0; j < p->ninsns; j++) {
+        struct bpf_insn in = p->insns[j];
+        if (in.code == BO_LD_IMM64 && in.src_reg == BPF_PSEUDO_FUNC)
+          in.imm = (int32_t)((text_off[i] + (uint32_t)((int64_t)j + in.imm + 1 - nc)) * 8);
+        put_insns(j < nc ? &code : &text, &in, 1);
+      }
+      for (uint32_t k = 0; body_start(p, k) >= 0; k++) nbodies++;
+    }
+    code_len[l] = code.len - code_off[l];
+  }
+  if (nbodies && !build_btf_ext(obj, btf, leader, at, text_off, &btf_ext)) {
+    fail(err, path, "libbpf: the BTF of the loop bodies is incomplete");
+    goto out;
+  }
+  /* (after the lookups above, which may rebuild it) */
   uint32_t btf_size = 0;
   const void *btf_data = btf__raw_data(btf, &btf_size);
   if (!btf_data) {
@@ -614,41 +832,67 @@ bool bo_write(const BoObject *obj, const char *path, const char **err) {
     goto out;
   }
 
-  encode_user(obj, &user, user_off);
-  encode_meta(obj, &meta, user_off);
-  for (uint32_t i = 0; i < n; i++)
-    if (!obj->progs[i].user) {
-      code_off[i] = code.len;
-      put_insns(&code, obj->progs[i].insns, obj->progs[i].ninsns);
-    }
-
-  /* Section indices: programs (each followed by its .rel section), then
-   * license, .maps, .ctap.user, .ctap.meta, .BTF, .symtab, .strtab. */
+  /* Section indices: programs' sections (each followed by its .rel
+   * section), .text if there are loop bodies, then license, .maps,
+   * .ctap.user, .ctap.meta, .BTF, .BTF.ext if .text, .symtab, .strtab. */
   uint32_t next = 1, nkernel = 0;
+  has_rel = xcalloc(n1, sizeof *has_rel);
+  for (uint32_t i = 0; i < n; i++)
+    if (!obj->progs[i].user && (obj->progs[i].nrelocs || prog_funcs(&obj->progs[i])))
+      has_rel[leader[i]] = true;
   for (uint32_t i = 0; i < n; i++) {
     if (obj->progs[i].user) continue;
     nkernel++;
+    if (leader[i] != i) continue;
     prog_sec[i] = next++;
-    if (obj->progs[i].nrelocs) next++;
+    if (has_rel[i]) next++;
   }
+  uint32_t text_sec = nbodies ? next++ : 0;
+  if (nbodies) next++; /* .rel.text */
   uint32_t license_sec = next++;
   uint32_t maps_sec = obj->nmaps ? next++ : 0;
   next += 3; /* .ctap.user, .ctap.meta, .BTF */
+  if (nbodies) next++; /* .BTF.ext */
   uint32_t symtab_sec = next++;
   uint32_t strtab_sec = next++;
 
-  /* Symbols, all global: programs, then maps, then _license. */
+  /* Symbols: the local ones (.text's section symbol, then each program's
+   * loop bodies), then the global ones: programs, maps, _license. */
   strtab_add(&strtab, "");
-  size_t nsyms = 1 + (size_t)nkernel + obj->nmaps + 1;
+  size_t nlocal = nbodies ? 1 + (size_t)nbodies : 0;
+  size_t nsyms = 1 + nlocal + (size_t)nkernel + obj->nmaps + 1;
   syms = xcalloc(nsyms, sizeof *syms);
-  size_t si = 1;
+  size_t si = 1, text_sym = 0;
+  if (nbodies) {
+    text_sym = si;
+    syms[si].st_info = ELF64_ST_INFO(STB_LOCAL, STT_SECTION);
+    syms[si++].st_shndx = (Elf64_Section)text_sec;
+    for (uint32_t i = 0; i < n; i++) {
+      const BoProg *p = &obj->progs[i];
+      if (p->user || p->ninsns == prog_code(p)) continue;
+      int64_t from = body_start(p, 0);
+      for (uint32_t k = 0; from >= 0; k++) {
+        int64_t to = body_start(p, k + 1);
+        char name[300];
+        snprintf(name, sizeof name, "%.256s_loop%u", p->name, k);
+        syms[si].st_name = strtab_add(&strtab, name);
+        syms[si].st_info = ELF64_ST_INFO(STB_LOCAL, STT_FUNC);
+        syms[si].st_shndx = (Elf64_Section)text_sec;
+        syms[si].st_value = ((uint64_t)text_off[i] + (uint64_t)from - prog_code(p)) * 8;
+        syms[si].st_size = (uint64_t)((to < 0 ? p->ninsns : to) - from) * 8;
+        si++;
+        from = to;
+      }
+    }
+  }
   for (uint32_t i = 0; i < n; i++) {
     const BoProg *p = &obj->progs[i];
     if (p->user) continue;
     syms[si].st_name = strtab_add(&strtab, p->name);
     syms[si].st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
-    syms[si].st_shndx = (Elf64_Section)prog_sec[i];
-    syms[si].st_size = (uint64_t)p->ninsns * 8;
+    syms[si].st_shndx = (Elf64_Section)prog_sec[leader[i]];
+    syms[si].st_value = (uint64_t)at[i] * 8;
+    syms[si].st_size = (uint64_t)prog_code(p) * 8;
     si++;
   }
   size_t map_sym0 = si;
@@ -669,27 +913,42 @@ bool bo_write(const BoObject *obj, const char *path, const char **err) {
   static const char license[] = "GPL";
   maps_data = xcalloc(maps_size ? maps_size : 1, 1);
   size_t nsec = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    const BoProg *p = &obj->progs[i];
-    if (p->user) continue;
-    secs[nsec++] = sec(strtab_add(&strtab, p->section), SHT_PROGBITS,
-                       SHF_ALLOC | SHF_EXECINSTR, 8, code.data + code_off[i],
-                       (size_t)p->ninsns * 8);
-    if (!p->nrelocs) continue;
-    for (uint32_t j = 0; j < p->nrelocs; j++) {
-      Elf64_Rel r = {
-          .r_offset = (uint64_t)p->relocs[j].insn * 8,
-          .r_info = ELF64_R_INFO(map_sym0 + p->relocs[j].map, R_BPF_64_64),
-      };
-      buf_put(&relbufs[i], &r, sizeof r);
+  for (uint32_t l = 0; l < n; l++) {
+    if (obj->progs[l].user || leader[l] != l) continue;
+    const char *name = obj->progs[l].section;
+    secs[nsec++] = sec(strtab_add(&strtab, name), SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, 8,
+                       code.data + code_off[l], code_len[l]);
+    if (!has_rel[l]) continue;
+    for (uint32_t i = l; i < n; i++) {
+      const BoProg *p = &obj->progs[i];
+      if (p->user || leader[i] != l) continue;
+      put_relocs(p, 0, prog_code(p), at[i], map_sym0, text_sym, &relbufs[l]);
     }
     uint32_t rn = (uint32_t)strtab.len;
     buf_put(&strtab, ".rel", 4);
-    strtab_add(&strtab, p->section);
+    strtab_add(&strtab, name);
     Sec *rs = &secs[nsec++];
-    *rs = sec(rn, SHT_REL, SHF_INFO_LINK, 8, relbufs[i].data, relbufs[i].len);
+    *rs = sec(rn, SHT_REL, SHF_INFO_LINK, 8, relbufs[l].data, relbufs[l].len);
     rs->link = symtab_sec;
-    rs->info = prog_sec[i];
+    rs->info = prog_sec[l];
+    rs->entsize = sizeof(Elf64_Rel);
+    rs->dtype = ELF_T_REL;
+  }
+  if (nbodies) {
+    secs[nsec++] = sec(strtab_add(&strtab, ".text"), SHT_PROGBITS,
+                       SHF_ALLOC | SHF_EXECINSTR, 8, text.data, text.len);
+    /* the bodies' own map and function loads */
+    for (uint32_t i = 0; i < n; i++) {
+      const BoProg *p = &obj->progs[i];
+      if (!p->user)
+        put_relocs(p, prog_code(p), p->ninsns, (int64_t)text_off[i] - prog_code(p), map_sym0,
+                   text_sym, &text_rel);
+    }
+    Sec *rs = &secs[nsec++];
+    *rs = sec(strtab_add(&strtab, ".rel.text"), SHT_REL, SHF_INFO_LINK, 8, text_rel.data,
+              text_rel.len);
+    rs->link = symtab_sec;
+    rs->info = text_sec;
     rs->entsize = sizeof(Elf64_Rel);
     rs->dtype = ELF_T_REL;
   }
@@ -704,11 +963,14 @@ bool bo_write(const BoObject *obj, const char *path, const char **err) {
                      meta.data, meta.len);
   secs[nsec++] = sec(strtab_add(&strtab, ".BTF"), SHT_PROGBITS, 0, 4,
                      btf_data, btf_size);
+  if (nbodies)
+    secs[nsec++] = sec(strtab_add(&strtab, ".BTF.ext"), SHT_PROGBITS, 0, 4, btf_ext.data,
+                       btf_ext.len);
   Sec *st = &secs[nsec++];
   *st = sec(strtab_add(&strtab, ".symtab"), SHT_SYMTAB, 0, 8, syms,
             nsyms * sizeof *syms);
   st->link = strtab_sec;
-  st->info = 1; /* the first global symbol */
+  st->info = (uint32_t)(1 + nlocal); /* the first global symbol */
   st->entsize = sizeof(Elf64_Sym);
   st->dtype = ELF_T_SYM;
   /* .strtab holds its own name, so add it before taking its size. */
@@ -746,11 +1008,19 @@ out:
   free(syms);
   free(prog_sec);
   free(code_off);
+  free(code_len);
+  free(leader);
+  free(at);
+  free(has_rel);
   free(secs);
   free(user.data);
   free(meta.data);
   free(strtab.data);
   free(code.data);
+  free(text.data);
+  free(text_rel.data);
+  free(btf_ext.data);
+  free(text_off);
   free(lay);
   free(user_off);
   btf__free(btf);

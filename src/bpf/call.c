@@ -1,5 +1,6 @@
 /* call: pass 3's function calls.  Script functions are inlined (their
- * parameters and locals get scratch slots at each call); the print family
+ * parameters and locals get scratch slots at each call), recursive ones
+ * in user programs are subprograms with frames in scratch; the print family
  * sends records that staprun renders; builtins map to BPF helpers or to
  * the control block; sprintf and friends in user programs call staprun's
  * renderer. */
@@ -221,8 +222,22 @@ static void gen_sprint(Gen *g, Expr *x, const char *name, Loc dst) {
     return;
   }
   if (!g->user) {
-    gen_error(g, x->loc, "%s in a kernel-context probe is not yet available on the bpf "
-              "runtime", name);
+    /* a kernel program renders the format itself (sprintf.c) */
+    FmtDirective d[64];
+    size_t bad;
+    int nd = fmt_parse(text, len, d, 64, &bad);
+    const char *why = nd < 0 ? "an invalid format" : nd > 64 ? "a format of over 64 directives"
+                                                          : gen_render_unsupported(d, nd);
+    if (why) {
+      gen_error(g, x->loc, "%s in %s is not available in a kernel-context probe on the bpf "
+                "runtime", why, name);
+    } else {
+      uint32_t mark = g->top;
+      uint32_t rec = gen_tmp(g, args_size(g, text, len));
+      fill_args(g, text, len, (Expr **)x->args.items + first, x->args.len - first, rec, x->loc);
+      gen_render(g, d, nd, rec, dst);
+      g->top = mark;
+    }
     sb_free(&fmt);
     return;
   }
@@ -239,17 +254,99 @@ static void gen_sprint(Gen *g, Expr *x, const char *name, Loc dst) {
   sb_free(&fmt);
 }
 
-/* ---- Inlined script functions ---- */
+/* ---- Script functions ----
+ *
+ * A call is inlined: the parameters and locals get scratch slots at each
+ * call, and MAXNESTING is checked where the depth is known at compile
+ * time.  A recursive function (one on a cycle of calls) cannot be
+ * inlined: in a user program it is a subprogram, called with a BPF-to-BPF
+ * call (r1 its frame in scratch, r2 the globals, r3 the scratch's start);
+ * its frame begins at its caller's free scratch and holds the depth of
+ * the call, the result, the parameters (written by the caller), the
+ * locals and temporaries.  It returns r0 = 0, 1 after an error (waiting
+ * at ERR_OFF for the caller's handler) or 2 after `next`.  Kernel
+ * programs cannot have them: the verifier forbids recursion. */
+
+static bool calls_reach(Vec *calls, const Function *from, const Function *to, Vec *seen,
+                        Arena *a) {
+  for (size_t i = 0; i < seen->len; i++)
+    if (seen->items[i] == from) return false;
+  vec_push(seen, a, (void *)from);
+  for (size_t i = 0; i < calls->len; i += 2) {
+    if (calls->items[i] != from) continue;
+    const Function *c = calls->items[i + 1];
+    if (c == to || calls_reach(calls, c, to, seen, a)) return true;
+  }
+  return false;
+}
+
+typedef struct CallScan {
+  Gen *g;
+  const Function *from;
+  Vec *calls; /* pairs: caller, callee */
+} CallScan;
+
+static void scan_call(Expr *e, void *ctx) {
+  CallScan *cs = ctx;
+  if (e->kind != E_CALL || !e->ref) return;
+  const Function *f = e->ref;
+  if (f->builtin || !f->item || !f->item->body) return;
+  vec_push(cs->calls, cs->g->arena, (void *)cs->from);
+  vec_push(cs->calls, cs->g->arena, (void *)f);
+}
+
+void gen_find_recursion(Gen *g) {
+  Vec calls = {0};
+  CallScan cs = {.g = g, .calls = &calls};
+  for (size_t i = 0; i < g->prog->functions.len; i++) {
+    Function *f = g->prog->functions.items[i];
+    if (f->builtin || !f->item || !f->item->body) continue;
+    cs.from = f;
+    ast_walk_stmt(f->item->body, scan_call, &cs);
+  }
+  for (size_t i = 0; i < g->prog->functions.len; i++) {
+    Function *f = g->prog->functions.items[i];
+    Vec seen = {0};
+    if (calls.len && calls_reach(&calls, f, f, &seen, g->arena))
+      vec_push(&g->recursive, g->arena, f);
+  }
+}
+
+static bool is_recursive(Gen *g, const Function *f) {
+  for (size_t i = 0; i < g->recursive.len; i++)
+    if (g->recursive.items[i] == f) return true;
+  return false;
+}
+
+/* The error site of MAXNESTING: the called function's declaration. */
+static uint32_t nesting_site(Gen *g, const Function *f) {
+  return gen_site(g, f->item->loc, arena_printf(g->arena, "identifier '%s'", f->name));
+}
+
+/* The depth of a call to f from here, the probe's body being depth 0,
+ * checked against MAXNESTING (an error at f's declaration past it); with
+ * want, left in r3.  False if the call is too deep whatever happens (the
+ * error is raised, the call not made). */
+static bool call_depth(Gen *g, const Function *f, bool want) {
+  int64_t k = g->ninl - (g->in_sub ? 1 : 0); /* inlined calls around here */
+  int64_t max = g->lim.maxnesting > INT32_MAX - 64 ? INT32_MAX - 64 : g->lim.maxnesting;
+  if (!g->in_sub) {
+    if (k + 1 > max) {
+      gen_runtime_error(g, BO_ERR_MAXNESTING, nesting_site(g, f), -1);
+      return false;
+    }
+    if (want) emit_mov_imm(E, R3, k + 1);
+    return true;
+  }
+  emit_ldx(E, BPF_DW, R3, R_SCR, FR_DEPTH);
+  emit_alu_imm(E, BPF_ADD, R3, (int32_t)(k + 1));
+  check_error(g, BPF_JLE, R3, (int32_t)max, BO_ERR_MAXNESTING, nesting_site(g, f));
+  return true;
+}
 
 static void gen_inline(Gen *g, Expr *x, Function *f, Loc *str_dst) {
-  for (int i = 0; i < g->ninl; i++)
-    if (g->inl[i].fn == f) {
-      gen_error(g, x->loc, "recursive function '%s' is not available on the bpf runtime "
-                "(functions are inlined)", f->name);
-      return;
-    }
   if (g->ninl == (int)(sizeof g->inl / sizeof *g->inl)) {
-    gen_error(g, x->loc, "function calls nest too deeply (MAXNESTING)");
+    gen_error(g, x->loc, "function calls nest too deeply to inline them (over %d)", g->ninl);
     return;
   }
   uint32_t ret_off = f->ret == VT_STRING ? gen_tmp(g, g->S) : 0;
@@ -269,6 +366,10 @@ static void gen_inline(Gen *g, Expr *x, Function *f, Loc *str_dst) {
     }
     g->top = m2;
   }
+  if (!call_depth(g, f, false)) {
+    g->top = mark;
+    return;
+  }
   for (size_t i = 0; i < f->params.len; i++) gen_bind(g, f->params.items[i], poff[i]);
   for (size_t i = 0; i < f->locals.len; i++) {
     Symbol *l = f->locals.items[i];
@@ -286,8 +387,12 @@ static void gen_inline(Gen *g, Expr *x, Function *f, Loc *str_dst) {
   gen_stmt(g, f->item->body);
   memcpy(g->loops, loops, sizeof loops);
   g->nloops = saved_loops;
-  if (f->ret == VT_STRING) emit_st(E, BPF_B, R_SCR, (int16_t)ret_off, 0);
-  else emit_mov_imm(E, R0, 0);
+  if (!emit_reachable(E)) { /* the body ends in a return */
+  } else if (f->ret == VT_STRING) {
+    emit_st(E, BPF_B, R_SCR, (int16_t)ret_off, 0);
+  } else {
+    emit_mov_imm(E, R0, 0);
+  }
   emit_bind(E, in->ret_label);
   g->ninl--;
   g->nslots = slots;
@@ -298,13 +403,185 @@ static void gen_inline(Gen *g, Expr *x, Function *f, Loc *str_dst) {
   }
 }
 
+/* A subprogram's frame: the offsets of the parameters in *poff; returns
+ * the size of the part its caller writes. */
+static uint32_t frame_layout(Gen *g, const Function *f, uint32_t *poff) {
+  uint32_t off = FR_RET + (f->ret == VT_STRING ? g->S : 8);
+  for (size_t i = 0; i < f->params.len; i++) {
+    const Symbol *p = f->params.items[i];
+    poff[i] = off;
+    off += p->type == VT_STRING ? g->S : 8;
+  }
+  return off;
+}
+
+static Sub *sub_of(Gen *g, const Function *f) {
+  for (size_t i = 0; i < g->subs.len; i++) {
+    Sub *s = g->subs.items[i];
+    if (s->fn == f) return s;
+  }
+  Sub *s = arena_alloc(g->arena, sizeof *s);
+  s->fn = f;
+  s->label = emit_label(E);
+  vec_push(&g->subs, g->arena, s);
+  return s;
+}
+
+/* A call of recursive function f: its subprogram. */
+static void gen_subcall(Gen *g, Expr *x, Function *f, Loc *str_dst) {
+  Sub *sub = sub_of(g, f);
+  uint32_t mark = g->top;
+  uint32_t *poff = arena_alloc(g->arena, sizeof *poff * (f->params.len + 1));
+  uint32_t frame = gen_tmp(g, frame_layout(g, f, poff));
+  for (size_t i = 0; i < f->params.len && i < x->args.len; i++) {
+    Symbol *p = f->params.items[i];
+    uint32_t m2 = g->top;
+    if (p->type == VT_STRING) {
+      str_into(g, arg(x, i), scr(frame + poff[i]));
+    } else {
+      gen_long(g, arg(x, i));
+      emit_stx(E, BPF_DW, R_SCR, (int16_t)(frame + poff[i]), R0);
+    }
+    g->top = m2;
+  }
+  if (!call_depth(g, f, true)) {
+    g->top = mark;
+    return;
+  }
+  emit_stx(E, BPF_DW, R_SCR, (int16_t)(frame + FR_DEPTH), R3);
+  emit_mov(E, R1, R_SCR);
+  emit_alu_imm(E, BPF_ADD, R1, (int32_t)frame);
+  emit_mov(E, R2, R_GLOB);
+  emit_mov(E, R3, g->base_reg);
+  emit_pseudo_call(E, sub->label);
+  uint32_t ok = emit_label(E);
+  emit_jmp(E, BPF_JEQ, R0, 0, 0, false, ok);
+  g->handler->used = true;
+  emit_jmp(E, BPF_JEQ, R0, 0, 1, false, g->handler->label);
+  emit_ja(E, g->out_label); /* next */
+  emit_bind(E, ok);
+  if (f->ret == VT_STRING) {
+    if (str_dst) copy_str(g, *str_dst, scr(frame + FR_RET));
+  } else {
+    emit_ldx(E, BPF_DW, R0, R_SCR, (int16_t)(frame + FR_RET));
+    if (str_dst) emit_st(E, BPF_B, str_dst->reg, (int16_t)str_dst->off, 0);
+  }
+  g->top = mark;
+}
+
+static void gen_subprogram(Gen *g, Sub *sub) {
+  const Function *f = sub->fn;
+  emit_bind(E, sub->label);
+  gen_line(g, f->item->loc);
+  emit_mov(E, R_SCR, R1);
+  emit_mov(E, R_GLOB, R2);
+  emit_mov(E, R_CTX, R3);
+  g->top = g->high = 0;
+  uint32_t *poff = arena_alloc(g->arena, sizeof *poff * (f->params.len + 1));
+  gen_tmp(g, frame_layout(g, f, poff));
+  g->nslots = 0;
+  for (size_t i = 0; i < f->params.len; i++) gen_bind(g, f->params.items[i], poff[i]);
+  for (size_t i = 0; i < f->locals.len; i++) {
+    Symbol *l = f->locals.items[i];
+    gen_bind(g, l, gen_tmp(g, l->type == VT_STRING ? g->S : 8));
+  }
+  gen_zero_locals(g, &f->locals);
+  Handler h = {.label = emit_label(E)};
+  g->handler = &h;
+  g->base_reg = R_CTX;
+  g->in_sub = true;
+  g->out_label = emit_label(E);
+  g->nloops = 0;
+  g->ninl = 1;
+  g->inl[0] = (Inline){.fn = f, .ret_label = emit_label(E), .ret_off = FR_RET};
+  gen_stmt(g, f->item->body);
+  if (!emit_reachable(E)) { /* the body ends in a return */
+  } else if (f->ret == VT_STRING) {
+    emit_st(E, BPF_B, R_SCR, FR_RET, 0);
+  } else {
+    emit_mov_imm(E, R0, 0);
+  }
+  emit_bind(E, g->inl[0].ret_label);
+  if (f->ret != VT_STRING) emit_stx(E, BPF_DW, R_SCR, FR_RET, R0);
+  emit_mov_imm(E, R0, 0);
+  emit_exit(E);
+  if (h.used) {
+    emit_bind(E, h.label);
+    emit_mov_imm(E, R0, 1);
+    emit_exit(E);
+  }
+  emit_bind(E, g->out_label);
+  emit_mov_imm(E, R0, 2);
+  emit_exit(E);
+  g->ninl = 0;
+  sub->high = g->high;
+}
+
+/* The most scratch a user program's recursion may take. */
+enum { MAX_USER_SCRATCH = 64 << 20 };
+
+void gen_program_end(Gen *g, Handler *top) {
+  emit_bind(E, g->out_label);
+  emit_mov_imm(E, R0, 0);
+  emit_exit(E);
+  if (top->used) {
+    /* An error nothing caught: send it to staprun, end the handler. */
+    emit_bind(E, top->label);
+    emit_st(E, BPF_W, R_SCR, ERR_OFF, BO_REC_ERROR);
+    emit_st(E, BPF_W, R_SCR, ERR_OFF + 12, 0);
+    uint32_t sized = emit_label(E);
+    emit_mov_imm(E, R3, 24);
+    emit_ldx(E, BPF_W, R1, R_SCR, ERR_KIND);
+    emit_jmp(E, BPF_JNE, R1, 0, BO_ERR_USER, false, sized);
+    emit_mov_imm(E, R3, 24 + g->S);
+    emit_bind(E, sized);
+    emit_map(E, R1, g->ringbuf_map);
+    emit_mov(E, R2, R_SCR);
+    emit_alu_imm(E, BPF_ADD, R2, ERR_OFF);
+    emit_mov_imm(E, R4, 0);
+    emit_call(E, BPF_FUNC_ringbuf_output);
+    emit_ja(E, g->out_label);
+  }
+  if (!g->subs.len) return;
+  /* The subprograms, each once (they may call more). */
+  uint32_t main_high = g->high, frame_high = 0, out = g->out_label;
+  for (size_t i = 0; i < g->subs.len && !g->failed; i++) {
+    Sub *s = g->subs.items[i];
+    gen_subprogram(g, s);
+    if (s->high > frame_high) frame_high = s->high;
+  }
+  g->high = main_high;
+  g->out_label = out;
+  g->handler = top;
+  g->base_reg = R_SCR;
+  g->in_sub = false;
+  /* At most MAXNESTING frames above the probe's scratch. */
+  uint64_t need = main_high + (uint64_t)g->lim.maxnesting * frame_high;
+  const Function *f = ((Sub *)g->subs.items[0])->fn;
+  if (g->lim.maxnesting > BO_MAX_RECURSION) {
+    gen_error(g, f->item->loc, "recursive function '%s' cannot run with MAXNESTING=%u on the "
+              "bpf runtime (at most %u)", f->name, g->lim.maxnesting, BO_MAX_RECURSION);
+    return;
+  }
+  if (need > MAX_USER_SCRATCH) {
+    gen_error(g, f->item->loc, "recursive function '%s' would need %llu bytes of scratch "
+              "with MAXNESTING=%u (at most %u)", f->name, (unsigned long long)need,
+              g->lim.maxnesting, (unsigned)MAX_USER_SCRATCH);
+    return;
+  }
+  if (need > g->user_scratch_max) g->user_scratch_max = (uint32_t)need;
+}
+
 /* ---- Builtins ---- */
 
 static void control_load(Gen *g, size_t off) { emit_ldx(E, BPF_DW, R0, R_GLOB, (int16_t)off); }
 
 /* A builtin with a long result; false if it is not one. */
 static bool builtin_long(Gen *g, Expr *x, const char *n) {
-  if (!strcmp(n, "pid") || !strcmp(n, "tid")) {
+  if (gen_string_long(g, x, n)) return true; /* strings.c */
+  if (!strcmp(n, "ngroups")) {
+    gen_regex_ngroups(g, x);
+  } else if (!strcmp(n, "pid") || !strcmp(n, "tid")) {
     emit_call(E, BPF_FUNC_get_current_pid_tgid);
     if (n[0] == 'p') emit_alu_imm(E, BPF_RSH, R0, 32);
     else {
@@ -332,6 +609,10 @@ static bool builtin_long(Gen *g, Expr *x, const char *n) {
     emit_call(E, BPF_FUNC_jiffies64);
   } else if (!strcmp(n, "target")) {
     control_load(g, offsetof(BoControl, target_pid));
+  } else if (!strcmp(n, "stp_pid")) {
+    control_load(g, offsetof(BoControl, stp_pid));
+  } else if (!strcmp(n, "task_current") && !g->user) {
+    emit_call(E, BPF_FUNC_get_current_task);
   } else if (!strcmp(n, "is_return")) {
     emit_mov_imm(E, R0, g->probe->is_return);
   } else if (!strcmp(n, "randint")) {
@@ -373,7 +654,11 @@ static bool builtin_long(Gen *g, Expr *x, const char *n) {
 
 /* A builtin with a string result into dst; false if it is not one. */
 static bool builtin_str(Gen *g, Expr *x, const char *n, Loc dst) {
-  if (!strcmp(n, "execname")) {
+  if (gen_quote_builtin(g, x, n, dst)) return true; /* quote.c */
+  if (gen_string_str(g, x, n, dst)) return true;    /* strings.c */
+  if (!strcmp(n, "matched")) {
+    gen_regex_matched(g, x, dst);
+  } else if (!strcmp(n, "execname")) {
     ptr_of(g, R1, dst);
     emit_mov_imm(E, R2, 16);
     emit_call(E, BPF_FUNC_get_current_comm);
@@ -438,23 +723,22 @@ void gen_call(Gen *g, Expr *x, Loc *str_dst) {
     }
     return;
   }
-  if (!strcmp(n, "error") || !strcmp(n, "warn")) {
-    /* error(msg): a runtime error with the script's message */
+  if (!strcmp(n, "error")) {
+    /* error(msg): a runtime error with the script's message, which it
+     * reports alone, with no "near" site */
+    str_into(g, arg(x, 0), (Loc){.reg = g->base_reg, .off = ERR_MSG});
+    emit_st(E, BPF_W, g->base_reg, ERR_KIND, BO_ERR_USER);
+    emit_st(E, BPF_W, g->base_reg, ERR_SITE, (int32_t)BO_NO_SITE);
+    emit_st(E, BPF_DW, g->base_reg, ERR_ARG, 0);
+    gen_raise(g);
+    emit_mov_imm(E, R0, 0);
+    return;
+  }
+  if (!strcmp(n, "warn")) {
     uint32_t mark = g->top;
     uint32_t rec = gen_tmp(g, 24 + g->S);
     str_into(g, arg(x, 0), scr(rec + 24));
-    emit_st(E, BPF_W, R_SCR, (int16_t)rec, n[0] == 'e' ? BO_REC_ERROR : BO_REC_WARN);
-    if (n[0] == 'e') {
-      emit_st(E, BPF_W, R_SCR, (int16_t)(rec + 4), BO_ERR_USER);
-      emit_st(E, BPF_W, R_SCR, (int16_t)(rec + 8),
-              (int32_t)gen_site(g, x->loc, "identifier 'error'"));
-      emit_st(E, BPF_W, R_SCR, (int16_t)(rec + 12), 0);
-      emit_st(E, BPF_DW, R_SCR, (int16_t)(rec + 16), 0);
-      send_record(g, rec, 24 + g->S);
-      g->top = mark;
-      emit_ja(E, g->out_label);
-      return;
-    }
+    emit_st(E, BPF_W, R_SCR, (int16_t)rec, BO_REC_WARN);
     /* warn(msg): staprun prints "WARNING: msg" */
     emit_st(E, BPF_W, R_SCR, (int16_t)(rec + 4), 0);
     copy_str(g, scr(rec + 8), scr(rec + 24));
@@ -464,7 +748,15 @@ void gen_call(Gen *g, Expr *x, Loc *str_dst) {
   }
   Function *f = x->ref;
   if (f && !f->builtin && f->item && f->item->body) {
-    gen_inline(g, x, f, str_dst);
+    if (!is_recursive(g, f)) {
+      gen_inline(g, x, f, str_dst);
+    } else if (g->user) {
+      gen_subcall(g, x, f, str_dst);
+    } else {
+      gen_error(g, x->loc, "recursive function '%s' cannot run in probe %s on the bpf "
+                "runtime: the kernel's verifier forbids recursion (begin, end, error and "
+                "timer probes may call it)", f->name, g->probe->point);
+    }
     return;
   }
   if (str_dst) {

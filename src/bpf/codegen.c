@@ -29,6 +29,11 @@ static uint32_t add_map(Gen *g, const char *name, uint32_t type, uint32_t key, u
   return (uint32_t)g->maps.len - 1;
 }
 
+uint32_t gen_add_map(Gen *g, const char *name, uint32_t type, uint32_t key, uint32_t value,
+                     uint32_t max) {
+  return add_map(g, name, type, key, value, max, 0);
+}
+
 /* Formats are kept with their lengths (they may hold NUL bytes). */
 typedef struct GFormat {
   const char *text;
@@ -46,11 +51,16 @@ uint32_t gen_format(Gen *g, const char *text, size_t len) {
   return (uint32_t)g->formats.len - 1;
 }
 
+/* An error site, once per distinct text. */
 uint32_t gen_site(Gen *g, SrcLoc loc, const char *what) {
+  const char *text = arena_printf(g->arena, "near %s at %s:%u:%u", what,
+                                  loc.file ? loc.file->name : "<input>", loc.line, loc.col);
+  uintptr_t i = (uintptr_t)hashmap_get(&g->site_index, text, strlen(text));
+  if (i) return (uint32_t)(i - 1);
   BoSite *s = arena_alloc(g->arena, sizeof *s);
-  s->text = arena_printf(g->arena, "near %s at %s:%u:%u", what,
-                         loc.file ? loc.file->name : "<input>", loc.line, loc.col);
+  s->text = text;
   vec_push(&g->sites, g->arena, s);
+  hashmap_put(&g->site_index, text, strlen(text), (void *)(uintptr_t)g->sites.len);
   return (uint32_t)g->sites.len - 1;
 }
 
@@ -194,12 +204,17 @@ static void layout_globals(Gen *g) {
       gg->key_size = k;
       bool wrap = d && d->wrap;
       uint32_t max = d && d->array_size > 0 ? (uint32_t)d->array_size : g->lim.maxmapentries;
-      uint32_t type = s->type == VT_STATS ? (wrap ? BPF_MAP_TYPE_LRU_PERCPU_HASH
-                                                  : BPF_MAP_TYPE_PERCPU_HASH)
-                                          : (wrap ? BPF_MAP_TYPE_LRU_HASH : BPF_MAP_TYPE_HASH);
-      /* Without '%', a full array is an error, so the map must hold every
-       * element the script may store. */
+      uint32_t type = s->type == VT_STATS ? BPF_MAP_TYPE_PERCPU_HASH : BPF_MAP_TYPE_HASH;
       gg->map = add_map(g, mname, type, k, gg->value_size, max ? max : 1, 0);
+      /* A '%' array gives up its oldest element when full: a ring of the
+       * keys in creation order, its last slot the creation count (see
+       * map_put). */
+      if (wrap)
+        gg->ring = add_map(g, arena_printf(g->arena, "%s_ring", mname), BPF_MAP_TYPE_ARRAY, 4,
+                           k, (max ? max : 1) + 1, 0);
+      gg->size = d && d->array_size > 0 ? (uint32_t)d->array_size : 0;
+      gg->max = max ? max : 1;
+      gg->wrap = wrap;
       bg->map = gg->map;
       bg->wrap = wrap;
       bg->max_entries = max;
@@ -309,6 +324,7 @@ static bool attach_info(Gen *g, Probe *p, BoProbe *bp, BoProg *bprog) {
         bp->perf_type = evs[i].type;
         bp->perf_config = evs[i].config;
         bp->period = p->period_ns > 0 ? p->period_ns : 1000000;
+        if (p->perf_target) bp->flags |= BO_PROBE_TARGET;
         bprog->section = "perf_event";
         bprog->type = BPF_PROG_TYPE_PERF_EVENT;
         return true;
@@ -363,6 +379,11 @@ static void gen_probe(Gen *g, Probe *p, uint32_t index) {
   g->nslots = 0;
   g->nloops = g->ninl = 0;
   g->out_label = emit_label(&e);
+  Handler top = {.label = emit_label(&e)};
+  g->handler = &top;
+  g->base_reg = R_SCR;
+  g->in_sub = false;
+  g->subs = (Vec){0};
   SrcLoc loc = p->item ? p->item->loc : (SrcLoc){0};
   gen_line(g, loc);
   emit_mov(&e, R_CTX, R1);
@@ -372,15 +393,15 @@ static void gen_probe(Gen *g, Probe *p, uint32_t index) {
     gen_bind(g, s, gen_tmp(g, s->type == VT_STRING ? g->S : 8));
   }
   gen_zero_locals(g, &p->locals);
+  if (p->family == PF_PROCESS_BEGIN || p->family == PF_PROCESS_END) process_filter(g, p, bp);
   if (p->cond) {
     gen_line(g, p->cond->loc);
     gen_cond_false(g, p->cond, g->out_label);
   }
   gen_stmt(g, p->body);
-  emit_bind(&e, g->out_label);
-  emit_mov_imm(&e, R0, 0);
-  emit_exit(&e);
-  if (!emit_finish(&e)) gen_error(g, loc, "internal error: a jump is out of range");
+  gen_program_end(g, &top);
+  if (!emit_finish(&e) && !g->failed) gen_error(g, loc, "internal error: a jump is out of range");
+  bprog->ncode = e.nmain < e.n ? e.nmain : 0; /* loop.c: the bodies after the program */
   emit_free(&e);
   bprog->insns = e.insns;
   bprog->ninsns = e.n;
@@ -392,6 +413,355 @@ static void gen_probe(Gen *g, Probe *p, uint32_t index) {
   vec_push(&g->progs, g->arena, bprog);
   bp->prog = (uint32_t)g->progs.len - 1;
   vec_push(&g->probes, g->arena, bp);
+}
+
+/* ---- Syscall programs ----
+ *
+ * syscall.NAME probes do not each take a tracepoint of their own (the
+ * syscalls:sys_enter_NAME events: a perf event per probe, whose teardown
+ * waits for an RCU grace period each, about 0.1 s, so that `syscall.*`
+ * took half a minute to stop, and each event pays for a perf record).
+ * The probes one probe statement makes are one program on the BTF raw
+ * tracepoint sys_enter (sys_exit for .return), which every system call
+ * passes: it takes the number (the id argument; at exit regs->orig_ax),
+ * leaves at once when it is none of its probes', skips compat (32-bit)
+ * calls as the syscalls:* events do, and branches on the number through
+ * a binary tree of comparisons to that probe's body.
+ *
+ * The bodies are generated each on its own first (SysBody.e), then
+ * placed: bodies that came out the same are one; the smaller ones, up to
+ * SYS_INLINE_INSNS in all, go into the program itself; each larger one
+ * becomes a program of its own that the leaf tail-calls with a constant
+ * slot of the statement's program array (BO_TAIL_CALL: staprun fills the
+ * array).  The verifier checks a program's paths against a budget of a
+ * million instructions, which `syscall.* { print(argstr) }`'s 360 bodies
+ * (each branching through sprintf) together exceed; a tail-called program
+ * has its own budget.  A statement naming a syscall twice (syscall.read,
+ * syscall.re*) gets a program per repetition, so that the body runs once
+ * for each probe, as in stap.  A syscall without a number here (an
+ * architecture without a table, a call newer than the table) or a target
+ * without BTF keeps its own tracepoint (attach_info). */
+
+enum { SYS_INLINE_INSNS = 8192 };
+
+typedef struct SysBody {
+  Probe *p;
+  uint32_t index;  /* in the program's probes */
+  int nr;
+  Emit e;          /* its code, finished */
+  struct SysBody *same; /* the first body with the same code, or itself */
+  bool tail;       /* a program of its own, at slot */
+  uint32_t slot;
+  uint32_t ncode;  /* its code before its bpf_loop bodies (loop.c), or 0:
+                      such a body is a program of its own, its loop bodies
+                      last */
+} SysBody;
+
+static int syscall_number(Gen *g, const Probe *p) {
+  if (p->family != PF_SYSCALL || !p->target || !target_syscall_abi(g->target)) return -1;
+  return target_syscall_nr(g->target, p->target);
+}
+
+static int cmp_sys_nr(const void *a, const void *b) {
+  const SysBody *x = *(SysBody *const *)a, *y = *(SysBody *const *)b;
+  return x->nr != y->nr ? (x->nr < y->nr ? -1 : 1) : (x->index < y->index ? -1 : x->index > y->index);
+}
+
+static int cmp_sys_size(const void *a, const void *b) {
+  const SysBody *x = *(SysBody *const *)a, *y = *(SysBody *const *)b;
+  return x->e.n != y->e.n ? (x->e.n < y->e.n ? -1 : 1) : cmp_sys_nr(a, b);
+}
+
+static bool same_code(const Emit *x, const Emit *y) {
+  return x->n == y->n && x->nrelocs == y->nrelocs &&
+         !memcmp(x->insns, y->insns, sizeof *x->insns * x->n) &&
+         (!x->nrelocs || !memcmp(x->relocs, y->relocs, sizeof *x->relocs * x->nrelocs));
+}
+
+/* One probe's body: the scratch from base_top on (the prologue's
+ * allocations below it, gen_load_maps), its locals, condition and
+ * statements, ending in an exit. */
+static void gen_sys_body(Gen *g, SysBody *b, uint32_t base_top) {
+  Probe *p = b->p;
+  emit_init(&b->e, false);
+  g->e = &b->e;
+  g->probe = p;
+  g->top = g->high = base_top;
+  g->nslots = 0;
+  g->nloops = g->ninl = 0;
+  g->out_label = emit_label(&b->e);
+  Handler top = {.label = emit_label(&b->e)};
+  g->handler = &top;
+  g->base_reg = R_SCR;
+  g->in_sub = false;
+  g->subs = (Vec){0};
+  SrcLoc loc = p->item ? p->item->loc : (SrcLoc){0};
+  gen_line(g, loc);
+  emit_st(&b->e, BPF_DW, R_SCR, ACTION_OFF, 0); /* each probe has its MAXACTION */
+  for (size_t i = 0; i < p->locals.len; i++) {
+    Symbol *s = p->locals.items[i];
+    gen_bind(g, s, gen_tmp(g, s->type == VT_STRING ? g->S : 8));
+  }
+  gen_zero_locals(g, &p->locals);
+  if (p->cond) {
+    gen_line(g, p->cond->loc);
+    gen_cond_false(g, p->cond, g->out_label);
+  }
+  gen_stmt(g, p->body);
+  gen_program_end(g, &top);
+  if (!emit_finish(&b->e) && !g->failed) gen_error(g, loc, "internal error: a jump is out of range");
+  b->ncode = b->e.nmain < b->e.n ? b->e.nmain : 0;
+  emit_free(&b->e);
+  if (g->high > g->scratch_max) g->scratch_max = g->high;
+}
+
+/* Branch on the number in R_PTR: bodies[lo, hi) sorted by number, to
+ * labels[i] when it is bodies[i]'s, else to miss. */
+static void sys_tree(Emit *e, SysBody *const *bodies, const uint32_t *labels, size_t lo, size_t hi,
+                     uint32_t miss) {
+  if (hi - lo <= 3) {
+    for (size_t i = lo; i < hi; i++) emit_jmp(e, BPF_JEQ, R_PTR, 0, bodies[i]->nr, false, labels[i]);
+    emit_ja(e, miss);
+    return;
+  }
+  size_t mid = lo + (hi - lo) / 2;
+  uint32_t right = emit_label(e);
+  emit_jmp(e, BPF_JGE, R_PTR, 0, bodies[mid]->nr, false, right);
+  sys_tree(e, bodies, labels, lo, mid, miss);
+  emit_bind(e, right);
+  sys_tree(e, bodies, labels, mid, hi, miss);
+}
+
+/* Add a kernel program and its probe table entry: the program's code
+ * is e's (finished here). */
+static void sys_add(Gen *g, BoProbe *bp, const char *name, bool ret, Emit *e, SrcLoc loc) {
+  BoProg *bprog = arena_alloc(g->arena, sizeof *bprog);
+  bprog->name = name;
+  bprog->section = ret ? "tp_btf/sys_exit" : "tp_btf/sys_enter";
+  bprog->type = BPF_PROG_TYPE_TRACING;
+  if (!emit_finish(e) && !g->failed) gen_error(g, loc, "internal error: a jump is out of range");
+  emit_free(e);
+  bprog->insns = e->insns;
+  bprog->ninsns = e->n;
+  bprog->relocs = e->relocs;
+  bprog->nrelocs = e->nrelocs;
+  bprog->lines = e->lines;
+  bprog->nlines = e->nlines;
+  if (g->high > g->scratch_max) g->scratch_max = g->high;
+  vec_push(&g->progs, g->arena, bprog);
+  bp->prog = (uint32_t)g->progs.len - 1;
+  vec_push(&g->probes, g->arena, bp);
+}
+
+/* A tail-called body's program: the maps, then the body. */
+static void gen_sys_tail(Gen *g, SysBody *b, const char *array, bool ret) {
+  BoProbe *bp = arena_alloc(g->arena, sizeof *bp);
+  bp->kind = BO_TAIL_CALL;
+  bp->point = b->p->point;
+  bp->target = array;
+  bp->offset = b->slot;
+  bp->flags = ret ? BO_PROBE_RETURN : 0;
+  Emit e;
+  emit_init(&e, false);
+  g->e = &e;
+  g->probe = b->p;
+  g->top = g->high = 0;
+  g->out_label = emit_label(&e);
+  SrcLoc loc = b->p->item ? b->p->item->loc : (SrcLoc){0};
+  gen_line(g, loc);
+  emit_mov(&e, R_CTX, R1);
+  gen_load_maps(g);
+  if (b->ncode) {
+    /* the loop bodies must come last: the exit before the body */
+    uint32_t body = emit_label(&e);
+    emit_ja(&e, body);
+    emit_bind(&e, g->out_label);
+    emit_mov_imm(&e, R0, 0);
+    emit_exit(&e);
+    emit_bind(&e, body);
+    uint32_t start = e.n;
+    emit_append(&e, &b->e);
+    sys_add(g, bp, arena_printf(g->arena, "probe_%u", b->index), ret, &e, loc);
+    ((BoProg *)g->progs.items[g->progs.len - 1])->ncode = start + b->ncode;
+    return;
+  }
+  emit_append(&e, &b->e);
+  emit_bind(&e, g->out_label);
+  emit_mov_imm(&e, R0, 0);
+  emit_exit(&e);
+  sys_add(g, bp, arena_printf(g->arena, "probe_%u", b->index), ret, &e, loc);
+}
+
+/* The program taking bodies[0, n) (sorted by number, each number once)
+ * from the tracepoint; tail-called ones through the map `array`. */
+static void gen_sys_program(Gen *g, SysBody **bodies, size_t n, bool ret, uint32_t array) {
+  const TargetSyscallAbi *abi = g->sysabi;
+  Probe *p0 = bodies[0]->p;
+  BoProbe *bp = arena_alloc(g->arena, sizeof *bp);
+  uint32_t first = bodies[0]->index;
+  StrBuf points;
+  sb_init(&points);
+  bool optional = true, inline_any = false;
+  for (size_t i = 0; i < n; i++) {
+    Probe *p = bodies[i]->p;
+    first = bodies[i]->index < first ? bodies[i]->index : first;
+    optional = optional && p->optional;
+    inline_any = inline_any || !bodies[i]->same->tail;
+    const char *up = p->user_point ? p->user_point : p->point;
+    bool seen = false;
+    for (size_t j = 0; j < i && !seen; j++) {
+      const Probe *q = bodies[j]->p;
+      seen = !strcmp(q->user_point ? q->user_point : q->point, up);
+    }
+    if (!seen) sb_printf(&points, "%s%s", points.len ? ", " : "", up);
+  }
+  bp->kind = BO_RAW_TRACEPOINT;
+  bp->target = ret ? "sys_exit" : "sys_enter";
+  bp->point = arena_strdup(g->arena, sb_cstr(&points));
+  sb_free(&points);
+  bp->flags = (optional ? BO_PROBE_OPTIONAL : 0) | (ret ? BO_PROBE_RETURN : 0);
+
+  Emit e;
+  emit_init(&e, false);
+  g->e = &e;
+  g->probe = p0;
+  g->top = g->high = 0;
+  uint32_t out = emit_label(&e);
+  g->out_label = out;
+  SrcLoc loc = p0->item ? p0->item->loc : (SrcLoc){0};
+  gen_line(g, loc);
+  emit_mov(&e, R_CTX, R1);
+  /* the number: sys_enter's id, or at sys_exit regs->orig_ax */
+  if (ret) {
+    emit_ldx(&e, BPF_DW, R1, R_CTX, 0);
+    emit_ldx(&e, BPF_DW, R_PTR, R1, (int16_t)abi->nr_offset);
+  } else {
+    emit_ldx(&e, BPF_DW, R_PTR, R_CTX, 8);
+  }
+  int lo = bodies[0]->nr, hi = bodies[n - 1]->nr;
+  if (lo == hi) {
+    emit_jmp(&e, BPF_JNE, R_PTR, 0, lo, false, out);
+  } else {
+    emit_mov(&e, R1, R_PTR);
+    if (lo) emit_alu_imm(&e, BPF_SUB, R1, lo);
+    emit_jmp(&e, BPF_JGT, R1, 0, hi - lo, false, out); /* unsigned: below lo too */
+  }
+  emit_call(&e, BPF_FUNC_get_current_task_btf);
+  emit_ldx(&e, BPF_W, R0, R0, (int16_t)abi->compat_offset);
+  emit_jmp(&e, BPF_JSET, R0, 0, (int32_t)abi->compat_mask, false, out);
+  if (inline_any) gen_load_maps(g);
+  uint32_t *labels = arena_alloc(g->arena, sizeof *labels * n);
+  for (size_t i = 0; i < n; i++) {
+    size_t j = 0;
+    while (j < i && bodies[j]->same != bodies[i]->same) j++;
+    labels[i] = j < i ? labels[j] : emit_label(&e);
+  }
+  if (n == 1) emit_ja(&e, labels[0]);
+  else sys_tree(&e, bodies, labels, 0, n, out);
+  for (size_t i = 0; i < n; i++) {
+    SysBody *b = bodies[i]->same;
+    size_t j = 0;
+    while (j < i && bodies[j]->same != b) j++;
+    if (j < i) continue; /* placed already */
+    emit_bind(&e, labels[i]);
+    if (!b->tail) {
+      emit_append(&e, &b->e);
+      continue;
+    }
+    emit_mov(&e, R1, R_CTX);
+    emit_map(&e, R2, array);
+    emit_mov_imm(&e, R3, b->slot);
+    emit_call(&e, BPF_FUNC_tail_call);
+    emit_ja(&e, out);
+  }
+  emit_bind(&e, out);
+  emit_mov_imm(&e, R0, 0);
+  emit_exit(&e);
+  sys_add(g, bp, arena_printf(g->arena, "syscalls_%u", first), ret, &e, loc);
+}
+
+/* The syscall programs of the probe statement of probe `first`: its
+ * syscall probes of the same direction (marked done). */
+static void gen_sys_group(Gen *g, size_t first, bool *done) {
+  Probe *p0 = g->prog->probes.items[first];
+  bool ret = p0->is_return;
+  Vec all = {0};
+  for (size_t i = first; i < g->prog->probes.len; i++) {
+    Probe *p = g->prog->probes.items[i];
+    if (done[i] || p->item != p0->item || p->is_return != ret) continue;
+    int nr = syscall_number(g, p);
+    if (nr < 0) continue;
+    done[i] = true;
+    SysBody *b = arena_alloc(g->arena, sizeof *b);
+    *b = (SysBody){.p = p, .index = (uint32_t)i, .nr = nr};
+    b->same = b;
+    vec_push(&all, g->arena, b);
+  }
+  g->sysabi = target_syscall_abi(g->target);
+  g->user = false;
+  /* The scratch the prologue takes. */
+  Emit dry;
+  emit_init(&dry, false);
+  g->e = &dry;
+  g->top = g->high = 0;
+  g->out_label = emit_label(&dry);
+  gen_load_maps(g);
+  uint32_t base_top = g->top;
+  emit_free(&dry);
+  free(dry.insns);
+  free(dry.relocs);
+  free(dry.lines);
+  for (size_t i = 0; i < all.len && !g->failed; i++) gen_sys_body(g, all.items[i], base_top);
+  SysBody **v = arena_alloc(g->arena, sizeof *v * (all.len + 1));
+  SysBody **d = arena_alloc(g->arena, sizeof *d * (all.len + 1));
+  bool *taken = arena_alloc(g->arena, all.len + 1);
+  size_t left = g->failed ? 0 : all.len;
+  while (left) {
+    /* A layer: each number once. */
+    size_t n = 0;
+    for (size_t i = 0; i < all.len; i++) {
+      SysBody *b = all.items[i];
+      bool dup = false;
+      for (size_t j = 0; j < n && !dup; j++) dup = v[j]->nr == b->nr;
+      if (taken[i] || dup) continue;
+      taken[i] = true;
+      v[n++] = b;
+    }
+    left -= n;
+    /* The distinct bodies, smallest first: inline while they fit. */
+    size_t nd = 0;
+    for (size_t i = 0; i < n; i++) {
+      for (size_t j = 0; j < nd && v[i]->same == v[i]; j++)
+        if (same_code(&v[i]->e, &d[j]->e)) v[i]->same = d[j];
+      if (v[i]->same == v[i]) d[nd++] = v[i];
+    }
+    qsort(d, nd, sizeof *d, cmp_sys_size);
+    uint32_t size = 0, nslots = 0;
+    for (size_t i = 0; i < nd; i++) {
+      if (!d[i]->ncode) size += d[i]->e.n;
+      if (size > SYS_INLINE_INSNS || d[i]->ncode) {
+        d[i]->tail = true;
+        d[i]->slot = nslots++;
+      }
+    }
+    uint32_t array = 0;
+    const char *array_name = NULL;
+    if (nslots) {
+      array_name = arena_printf(g->arena, "ctap_sys_%u", (unsigned)g->maps.len);
+      array = gen_add_map(g, array_name, BPF_MAP_TYPE_PROG_ARRAY, 4, 4, nslots);
+      for (size_t i = 0; i < nd && !g->failed; i++)
+        if (d[i]->tail) gen_sys_tail(g, d[i], array_name, ret);
+    }
+    qsort(v, n, sizeof *v, cmp_sys_nr);
+    if (!g->failed) gen_sys_program(g, v, n, ret, array);
+  }
+  for (size_t i = 0; i < all.len; i++) {
+    SysBody *b = all.items[i];
+    free(b->e.insns);
+    free(b->e.relocs);
+    free(b->e.lines);
+  }
+  g->sysabi = NULL;
 }
 
 #define TO_ARRAY(g, vec, type, out, count)                        \
@@ -418,6 +788,7 @@ BoObject *bpf_translate(Program *prog, Target *t, Arena *a, Diag *d, const BpfOp
   g->lim.maxstringlen = (g->lim.maxstringlen + 7) & ~7u;
   g->S = g->lim.maxstringlen;
   layout_globals(g);
+  gen_find_recursion(g);
   g->globals_map = add_map(g, "ctap_globals", BPF_MAP_TYPE_ARRAY, 4, 0, 1, BPF_F_MMAPABLE);
   g->ringbuf_map = add_map(g, "ctap_output", BPF_MAP_TYPE_RINGBUF, 0, 0, g->lim.ringbuf_size, 0);
   g->scratch_map = add_map(g, "ctap_scratch", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 0, 1, 0);
@@ -425,10 +796,19 @@ BoObject *bpf_translate(Program *prog, Target *t, Arena *a, Diag *d, const BpfOp
     BoGlobal *bg = g->globals.items[i];
     if (bg->arity == 0 && bg->type != BO_STATS) bg->map = g->globals_map;
   }
-  for (size_t i = 0; i < prog->probes.len && !g->failed; i++)
-    gen_probe(g, prog->probes.items[i], (uint32_t)i);
+  bool *sys_done = arena_alloc(a, prog->probes.len + 1);
+  for (size_t i = 0; i < prog->probes.len && !g->failed; i++) {
+    if (sys_done[i]) continue;
+    if (syscall_number(g, prog->probes.items[i]) >= 0) gen_sys_group(g, i, sys_done);
+    else gen_probe(g, prog->probes.items[i], (uint32_t)i);
+  }
+  for (size_t i = 0, n = prog->probes.len; i < g->exes.len && !g->failed; i++) {
+    Probe *p = process_companion(g, i);
+    if (p) gen_probe(g, p, (uint32_t)n++);
+  }
   hashmap_free(&g->gglobals);
   hashmap_free(&g->fmt_index);
+  hashmap_free(&g->site_index);
   if (g->failed || d->errors) {
     for (size_t i = 0; i < g->progs.len; i++) {
       BoProg *bp = g->progs.items[i];
@@ -448,6 +828,10 @@ BoObject *bpf_translate(Program *prog, Target *t, Arena *a, Diag *d, const BpfOp
    * variable-offset string copies stay in bounds. */
   obj->scratch_size = ((g->scratch_max + 2 * g->S + 64) + 7) & ~7u;
   ((BoMap *)g->maps.items[g->scratch_map])->value_size = obj->scratch_size;
+  /* User programs' scratch (staprun's own) also holds the frames of
+   * recursive calls: it may be larger than the kernel's. */
+  if (g->user_scratch_max > g->scratch_max)
+    obj->scratch_size = ((g->user_scratch_max + 2 * g->S + 64) + 7) & ~7u;
   TO_ARRAY(g, g->maps, BoMap, obj->maps, obj->nmaps);
   TO_ARRAY(g, g->progs, BoProg, obj->progs, obj->nprogs);
   TO_ARRAY(g, g->probes, BoProbe, obj->probes, obj->nprobes);

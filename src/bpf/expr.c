@@ -4,15 +4,18 @@
  * not simple.  Strings are NUL-terminated buffers of maxstringlen bytes in
  * scratch (locals, temporaries), in the globals value, or in a map value;
  * copies go through bpf_probe_read_kernel_str, which stops at the NUL and
- * truncates.  Script functions are inlined at each call (the kernel's
- * verifier allows no recursion).  Runtime errors send a record naming the
- * error site and end the handler (or jump to the enclosing catch). */
+ * truncates.  Script functions are inlined at each call, or called as
+ * subprograms when recursive (call.c).  Runtime errors go to the
+ * enclosing catch, else end the handler with a record naming the error
+ * site (see "Errors" below). */
+#include <errno.h>
 #include <stddef.h>
 #include <string.h>
 
 #include <bpf/btf.h>
 
 #include "bpf/gen.h"
+#include "target/arch.h"
 #include "front/ast.h"
 #include "runtime/common/format.h"
 
@@ -66,32 +69,34 @@ void gen_load_maps(Gen *g) {
   }
   gen_tmp(g, 8); /* the program's first allocation: ACTION_OFF */
   emit_st(E, BPF_DW, R_SCR, ACTION_OFF, 0);
+  gen_tmp(g, 24 + g->S); /* then the error being raised: ERR_OFF */
 }
 
 /* ---- Errors ---- */
 
-/* Send an error record (kind, site, the value of arg_reg or 0) and end
- * the handler. */
-void gen_runtime_error(Gen *g, int kind, uint32_t site, int arg_reg) {
-  uint32_t mark = g->top;
-  uint32_t rec = gen_tmp(g, 24);
-  if (arg_reg >= 0) emit_stx(E, BPF_DW, R_SCR, (int16_t)(rec + 16), (uint8_t)arg_reg);
-  else emit_st(E, BPF_DW, R_SCR, (int16_t)(rec + 16), 0);
-  emit_st(E, BPF_W, R_SCR, (int16_t)rec, BO_REC_ERROR);
-  emit_st(E, BPF_W, R_SCR, (int16_t)(rec + 4), kind);
-  emit_st(E, BPF_W, R_SCR, (int16_t)(rec + 8), (int32_t)site);
-  emit_st(E, BPF_W, R_SCR, (int16_t)(rec + 12), 0);
-  emit_map(E, R1, g->ringbuf_map);
-  emit_mov(E, R2, R_SCR);
-  emit_alu_imm(E, BPF_ADD, R2, (int32_t)rec);
-  emit_mov_imm(E, R3, 24);
-  emit_mov_imm(E, R4, 0);
-  emit_call(E, BPF_FUNC_ringbuf_output);
-  g->top = mark;
-  emit_ja(E, g->out_label);
+/* Errors go to g->handler: the innermost try's catch, else the probe's
+ * error exit (which sends the error as a record, see gen_program_end) or
+ * a subprogram's return to its caller.  The error itself waits at
+ * ERR_OFF; a catch turns it into its message (stmt.c). */
+
+/* Jump to the handler.  A jump the verifier sees as conditional (r9 is
+ * never NULL), so that the code after an error() stays reachable. */
+void gen_raise(Gen *g) {
+  g->handler->used = true;
+  emit_jmp(E, BPF_JNE, R_SCR, 0, 0, false, g->handler->label);
 }
 
-/* if (reg <op> imm) error */
+/* Raise an error: kind, site, the value of arg_reg (or 0). */
+void gen_runtime_error(Gen *g, int kind, uint32_t site, int arg_reg) {
+  uint8_t b = g->base_reg;
+  if (arg_reg >= 0) emit_stx(E, BPF_DW, b, ERR_ARG, (uint8_t)arg_reg);
+  else emit_st(E, BPF_DW, b, ERR_ARG, 0);
+  emit_st(E, BPF_W, b, ERR_KIND, kind);
+  emit_st(E, BPF_W, b, ERR_SITE, (int32_t)site);
+  gen_raise(g);
+}
+
+/* Unless (reg <op> imm), an error. */
 void check_error(Gen *g, uint8_t op, uint8_t reg, int32_t imm, int kind, uint32_t site) {
   uint32_t ok = emit_label(E);
   emit_jmp(E, op, reg, 0, imm, false, ok);
@@ -130,18 +135,20 @@ void put_literal(Gen *g, Loc dst, const char *s, size_t len) {
 
 /* r0 = strlen of the string at l (bounded by maxstringlen - 1). */
 void gen_strlen_at(Gen *g, Loc l) {
-  ptr_of(g, R1, l);
-  emit_mov_imm(E, R0, 0);
-  uint32_t top = emit_label(E), done = emit_label(E);
-  emit_bind(E, top);
-  emit_jmp(E, BPF_JGE, R0, 0, (int32_t)g->S - 1, false, done);
-  emit_mov(E, R2, R1);
-  emit_alu(E, BPF_ADD, R2, R0);
-  emit_ldx(E, BPF_B, R2, R2, 0);
-  emit_jmp(E, BPF_JEQ, R2, 0, 0, false, done);
-  emit_alu_imm(E, BPF_ADD, R0, 1);
-  emit_ja(E, top);
-  emit_bind(E, done);
+  /* The length a copy reports: no loop for the verifier to walk (it
+   * walks a loop once per possible length).  A helper call: r1-r5 are
+   * lost. */
+  uint32_t mark = g->top, t = gen_tmp(g, g->S), ok = emit_label(E);
+  emit_mov(E, R1, R_SCR);
+  emit_alu_imm(E, BPF_ADD, R1, (int32_t)t);
+  emit_mov_imm(E, R2, g->S);
+  ptr_of(g, R3, l);
+  emit_call(E, BPF_FUNC_probe_read_kernel_str);
+  emit_jmp(E, BPF_JSGE, R0, 0, 1, false, ok);
+  emit_mov_imm(E, R0, 1);
+  emit_bind(E, ok);
+  emit_alu_imm(E, BPF_SUB, R0, 1);
+  g->top = mark;
 }
 
 Loc str_loc(Gen *g, Expr *x);
@@ -150,6 +157,16 @@ static bool is_string(const Expr *x) { return x->vtype == VT_STRING; }
 
 /* Append the string at src to the one at dst. */
 void append_str(Gen *g, Loc dst, Loc src) {
+  if (dst.reg != R_SCR) {
+    /* in scratch, whose slack the verifier sees the write fit in */
+    uint32_t mark = g->top;
+    Loc t = scr(gen_tmp(g, g->S));
+    copy_str(g, t, dst);
+    append_str(g, t, src);
+    copy_str(g, dst, t);
+    g->top = mark;
+    return;
+  }
   gen_strlen_at(g, dst);
   ptr_of(g, R1, dst);
   emit_alu(E, BPF_ADD, R1, R0);
@@ -230,12 +247,111 @@ void map_call(Gen *g, int helper, uint32_t map, uint32_t key, int value_off, uin
   emit_call(E, helper);
 }
 
-/* Store the value at scratch `val` under `key`; a full array is an error. */
-static void map_store(Gen *g, GGlobal *gg, uint32_t key, uint32_t val, SrcLoc loc) {
-  map_call(g, BPF_FUNC_map_update_elem, gg->map, key, (int)val, BPF_ANY);
-  check_error(g, BPF_JSGE, R0, 0, BO_ERR_OVERFLOW,
-              gen_site(g, loc, arena_printf(g->arena, "identifier '%s'", gg->sym->name)));
+/* map.update(key, val, flags) -> r0 */
+static void map_update(Gen *g, uint32_t map, uint32_t key, Loc val, uint64_t flags) {
+  emit_map(E, R1, map);
+  emit_mov(E, R2, R_SCR);
+  emit_alu_imm(E, BPF_ADD, R2, (int32_t)key);
+  ptr_of(g, R3, val);
+  emit_mov_imm(E, R4, (int64_t)flags);
+  emit_call(E, BPF_FUNC_map_update_elem);
 }
+
+/* r0 = the address of a '%' array's creation count (ring slot max), or
+ * 0; `slot` is scratch for the ring index. */
+static void ring_count(Gen *g, GGlobal *gg, uint32_t slot) {
+  emit_st(E, BPF_W, R_SCR, (int16_t)slot, (int32_t)gg->max);
+  map_call(g, BPF_FUNC_map_lookup_elem, gg->ring, slot, -1, 0);
+}
+
+/* Store slot := the creation count (mod max), the count advanced.  A user
+ * program's lookups hand out copies, so there the count is written back. */
+static void ring_take(Gen *g, GGlobal *gg, uint32_t slot, uint32_t fail) {
+  ring_count(g, gg, slot);
+  emit_jmp(E, BPF_JEQ, R0, 0, 0, false, fail);
+  if (g->user) {
+    emit_ldx(E, BPF_DW, R1, R0, 0);
+    emit_mov(E, R2, R1);
+    emit_alu_imm(E, BPF_ADD, R2, 1);
+    emit_stx(E, BPF_DW, R0, 0, R2);
+    emit_stx(E, BPF_DW, R_SCR, (int16_t)(slot + 8), R1);
+    emit_map(E, R1, gg->ring);
+    emit_mov(E, R2, R_SCR);
+    emit_alu_imm(E, BPF_ADD, R2, (int32_t)slot);
+    emit_mov(E, R3, R0);
+    emit_mov_imm(E, R4, BPF_ANY);
+    emit_call(E, BPF_FUNC_map_update_elem);
+    emit_ldx(E, BPF_DW, R1, R_SCR, (int16_t)(slot + 8));
+  } else {
+    emit_mov_imm(E, R1, 1);
+    emit_insn(E, BPF_STX | BPF_ATOMIC | BPF_DW, R0, R1, 0, BPF_ADD | BPF_FETCH);
+  }
+  emit_alu_imm(E, BPF_MOD, R1, (int32_t)gg->max);
+  emit_stx(E, BPF_W, R_SCR, (int16_t)slot, R1);
+}
+
+/* Store the value at val under key, the array named by arr.  A full array
+ * is the runtime error "Array overflow" (naming a declared size); a '%'
+ * array instead gives up the element created first, as stap's does: its
+ * ring holds the keys in creation order, the oldest at count % max.  A
+ * ring slot whose key was deleted since is skipped; a few are tried. */
+static void map_put(Gen *g, GGlobal *gg, uint32_t key, Loc val, const Expr *arr) {
+  uint32_t site = gen_site(g, arr->loc, arena_printf(g->arena, "identifier '%s'", gg->sym->name));
+  uint32_t done = emit_label(E), full = emit_label(E);
+  if (!gg->wrap) {
+    map_update(g, gg->map, key, val, BPF_ANY);
+    emit_jmp(E, BPF_JSGE, R0, 0, 0, false, done);
+  } else {
+    uint32_t mark = g->top, slot = gen_tmp(g, 16), created = emit_label(E),
+             evict = emit_label(E);
+    map_update(g, gg->map, key, val, BPF_NOEXIST);
+    emit_jmp(E, BPF_JEQ, R0, 0, 0, false, created);
+    emit_jmp(E, BPF_JEQ, R0, 0, -E2BIG, false, evict);
+    map_update(g, gg->map, key, val, BPF_EXIST);
+    emit_jmp(E, BPF_JSGE, R0, 0, 0, false, done);
+    emit_ja(E, full);
+    emit_bind(E, evict);
+    for (int attempt = 0; attempt < 4; attempt++) {
+      uint32_t next = emit_label(E);
+      /* the oldest key: ring[count % max]; a deleted one is skipped */
+      ring_count(g, gg, slot);
+      emit_jmp(E, BPF_JEQ, R0, 0, 0, false, full);
+      emit_ldx(E, BPF_DW, R1, R0, 0);
+      emit_alu_imm(E, BPF_MOD, R1, (int32_t)gg->max);
+      emit_stx(E, BPF_W, R_SCR, (int16_t)slot, R1);
+      map_call(g, BPF_FUNC_map_lookup_elem, gg->ring, slot, -1, 0);
+      emit_jmp(E, BPF_JEQ, R0, 0, 0, false, full);
+      emit_mov(E, R2, R0);
+      emit_map(E, R1, gg->map);
+      emit_call(E, BPF_FUNC_map_delete_elem);
+      emit_jmp(E, BPF_JEQ, R0, 0, 0, false, next);
+      ring_take(g, gg, slot, full);
+      emit_bind(E, next);
+      map_update(g, gg->map, key, val, BPF_NOEXIST);
+      emit_jmp(E, BPF_JEQ, R0, 0, 0, false, created);
+      emit_jmp(E, BPF_JNE, R0, 0, -E2BIG, false, full);
+    }
+    emit_ja(E, full);
+    emit_bind(E, created);
+    ring_take(g, gg, slot, done);
+    emit_map(E, R1, gg->ring);
+    emit_mov(E, R2, R_SCR);
+    emit_alu_imm(E, BPF_ADD, R2, (int32_t)slot);
+    emit_mov(E, R3, R_SCR);
+    emit_alu_imm(E, BPF_ADD, R3, (int32_t)key);
+    emit_mov_imm(E, R4, BPF_ANY);
+    emit_call(E, BPF_FUNC_map_update_elem);
+    emit_ja(E, done);
+    g->top = mark;
+  }
+  emit_bind(E, full);
+  emit_mov_imm(E, R1, gg->size);
+  gen_runtime_error(g, BO_ERR_OVERFLOW, site, R1);
+  emit_bind(E, done);
+}
+
+/* The array an indexed expression names (for its error site). */
+static const Expr *array_base(const Expr *x) { return x->kind == E_INDEX ? x->base : x; }
 
 GGlobal *array_of(Gen *g, Expr *x) {
   const Symbol *s = array_sym(x);
@@ -316,6 +432,7 @@ static void arith(Gen *g, Op op, SrcLoc loc) {
   }
   case OP_SHL: case OP_SHL_ASSIGN: emit_alu(E, BPF_LSH, R0, R1); break;
   case OP_SHR: case OP_SHR_ASSIGN: emit_alu(E, BPF_ARSH, R0, R1); break;
+  case OP_USHR: emit_alu(E, BPF_RSH, R0, R1); break;
   case OP_BAND: case OP_AND_ASSIGN: emit_alu(E, BPF_AND, R0, R1); break;
   case OP_BOR: case OP_OR_ASSIGN: emit_alu(E, BPF_OR, R0, R1); break;
   case OP_BXOR: case OP_XOR_ASSIGN: emit_alu(E, BPF_XOR, R0, R1); break;
@@ -345,6 +462,33 @@ static uint8_t cmp_inverse(Op op) {
   case OP_GE: return BPF_JSLT;
   default: return 0;
   }
+}
+
+/* r0 = 0 if the string x equals the literal lit, else 1: its bytes and
+ * the NUL compared a word at a time (no loop for the verifier). */
+static void str_equal_literal(Gen *g, Expr *x, const Expr *lit) {
+  uint32_t mark = g->top;
+  Loc a = str_loc(g, x);
+  size_t n = lit->len < g->S - 1 ? lit->len : g->S - 1;
+  uint32_t differ = emit_label(E), out = emit_label(E);
+  ptr_of(g, R1, a);
+  for (size_t i = 0; i <= n;) {
+    size_t k = n + 1 - i >= 8 ? 8 : n + 1 - i >= 4 ? 4 : n + 1 - i >= 2 ? 2 : 1;
+    uint64_t v = 0;
+    for (size_t j = 0; j < k; j++)
+      if (i + j < n) v |= (uint64_t)(unsigned char)lit->str[i + j] << (8 * j);
+    static const uint8_t sizes[9] = {[1] = BPF_B, [2] = BPF_H, [4] = BPF_W, [8] = BPF_DW};
+    emit_ldx(E, sizes[k], R2, R1, (int16_t)i);
+    emit_mov_imm(E, R3, (int64_t)v);
+    emit_jmp(E, BPF_JNE, R2, R3, 0, true, differ);
+    i += k;
+  }
+  emit_mov_imm(E, R0, 0);
+  emit_ja(E, out);
+  emit_bind(E, differ);
+  emit_mov_imm(E, R0, 1);
+  emit_bind(E, out);
+  g->top = mark;
 }
 
 /* r0 = strcmp-like difference of two strings. */
@@ -470,20 +614,40 @@ static void assign_long(Gen *g, Expr *lhs, Op op, Expr *rhs, bool post, SrcLoc l
     GGlobal *gg = array_of(g, lhs);
     if (!gg) return;
     uint32_t key = build_key(g, gg, &lhs->args);
+    uint32_t done = emit_label(E);
     if (aop == OP_ASSIGN) {
       emit_ldx(E, BPF_DW, R0, R_SCR, (int16_t)rv);
     } else {
       map_call(g, BPF_FUNC_map_lookup_elem, gg->map, key, -1, 0);
       uint32_t none = emit_label(E);
       emit_jmp(E, BPF_JEQ, R0, 0, 0, false, none);
-      emit_ldx(E, BPF_DW, R0, R0, 0);
+      if (!g->user && (aop == OP_ADD_ASSIGN || aop == OP_SUB_ASSIGN)) {
+        /* a[k] += v (a[k]++ ...) on an element that exists: an atomic
+         * add in place, not an update, which would hash the key again
+         * and copy key and value into a new element every time.  (A
+         * user program's lookups hand out copies: it updates.) */
+        emit_ldx(E, BPF_DW, R2, R_SCR, (int16_t)rv);
+        emit_mov(E, R1, R2);
+        if (aop == OP_SUB_ASSIGN) {
+          emit_mov_imm(E, R1, 0);
+          emit_alu(E, BPF_SUB, R1, R2);
+        }
+        emit_insn(E, BPF_STX | BPF_ATOMIC | BPF_DW, R0, R1, 0, BPF_ADD | BPF_FETCH);
+        emit_stx(E, BPF_DW, R_SCR, (int16_t)old, R1);
+        emit_alu(E, aop == OP_SUB_ASSIGN ? BPF_SUB : BPF_ADD, R1, R2);
+        emit_stx(E, BPF_DW, R_SCR, (int16_t)rv, R1);
+        emit_ja(E, done);
+      } else {
+        emit_ldx(E, BPF_DW, R0, R0, 0);
+      }
       emit_bind(E, none);
       emit_stx(E, BPF_DW, R_SCR, (int16_t)old, R0);
       emit_ldx(E, BPF_DW, R1, R_SCR, (int16_t)rv);
       arith(g, aop, loc);
     }
     emit_stx(E, BPF_DW, R_SCR, (int16_t)rv, R0);
-    map_store(g, gg, key, rv, loc);
+    map_put(g, gg, key, scr(rv), array_base(lhs));
+    emit_bind(E, done);
     emit_ldx(E, BPF_DW, R0, R_SCR, (int16_t)rv);
   } else {
     gen_error(g, lhs->loc, "this cannot be assigned to on the bpf runtime");
@@ -494,7 +658,7 @@ static void assign_long(Gen *g, Expr *lhs, Op op, Expr *rhs, bool post, SrcLoc l
 }
 
 /* lhs = rhs or lhs .= rhs for strings; the result is left in lhs. */
-static void assign_str(Gen *g, Expr *lhs, Op op, Expr *rhs, SrcLoc loc) {
+static void assign_str(Gen *g, Expr *lhs, Op op, Expr *rhs) {
   uint32_t mark = g->top;
   if (lhs->kind == E_VAR) {
     Loc dst;
@@ -534,7 +698,7 @@ static void assign_str(Gen *g, Expr *lhs, Op op, Expr *rhs, SrcLoc loc) {
     } else {
       str_into(g, rhs, scr(val));
     }
-    map_store(g, gg, key, val, loc);
+    map_put(g, gg, key, scr(val), array_base(lhs));
   } else {
     gen_error(g, lhs->loc, "this cannot be assigned to on the bpf runtime");
   }
@@ -544,7 +708,7 @@ static void assign_str(Gen *g, Expr *lhs, Op op, Expr *rhs, SrcLoc loc) {
 /* ---- Statistics ---- */
 
 /* base <<< value */
-static void gen_aggregate(Gen *g, Expr *lhs, Expr *rhs, SrcLoc loc) {
+static void gen_aggregate(Gen *g, Expr *lhs, Expr *rhs) {
   GGlobal *gg = array_of(g, lhs);
   if (!gg) return;
   uint32_t mark = g->top;
@@ -696,19 +860,12 @@ static void gen_aggregate(Gen *g, Expr *lhs, Expr *rhs, SrcLoc loc) {
   /* A new element (or any element, in a user program: lookups there hand
    * out copies) is stored back. */
   if (g->user) {
-    emit_mov(E, R3, R_PTR);
-    emit_map(E, R1, gg->map);
-    emit_mov(E, R2, R_SCR);
-    emit_alu_imm(E, BPF_ADD, R2, (int32_t)key);
-    emit_mov_imm(E, R4, BPF_ANY);
-    emit_call(E, BPF_FUNC_map_update_elem);
-    check_error(g, BPF_JSGE, R0, 0, BO_ERR_OVERFLOW,
-                gen_site(g, loc, arena_printf(g->arena, "identifier '%s'", gg->sym->name)));
+    map_put(g, gg, key, (Loc){.reg = R_PTR}, array_base(lhs));
   } else {
     emit_mov(E, R1, R_SCR);
     emit_alu_imm(E, BPF_ADD, R1, (int32_t)nv);
     emit_jmp(E, BPF_JNE, R_PTR, R1, 0, true, upd);
-    map_store(g, gg, key, nv, loc);
+    map_put(g, gg, key, scr(nv), array_base(lhs));
   }
   emit_bind(E, upd);
   g->top = mark;
@@ -732,13 +889,19 @@ static void gen_stat(Gen *g, Expr *x) {
   int shift = 0;
   if (x->stat == STAT_VARIANCE && x->args.len && ((Expr *)x->args.items[0])->kind == E_NUM)
     shift = (int)((Expr *)x->args.items[0])->num;
+  uint32_t out = gen_tmp(g, 8);
   emit_map(E, R1, gg->map);
   emit_mov(E, R2, R_SCR);
   emit_alu_imm(E, BPF_ADD, R2, (int32_t)key);
   emit_mov_imm(E, R3, which[x->stat] | shift << 8);
-  emit_mov_imm(E, R4, gen_site(g, x->loc, arena_printf(g->arena, "operator '@%s'",
-                                                     stat_op_name(x->stat))));
+  emit_mov(E, R4, R_SCR);
+  emit_alu_imm(E, BPF_ADD, R4, (int32_t)out);
   emit_call(E, BO_H_STAT_GET);
+  /* -1: an empty aggregate */
+  check_error(g, BPF_JEQ, R0, 0, BO_ERR_EMPTY,
+              gen_site(g, x->loc, arena_printf(g->arena, "operator '@%s'",
+                                               stat_op_name(x->stat))));
+  emit_ldx(E, BPF_DW, R0, R_SCR, (int16_t)out);
   g->top = mark;
 }
 
@@ -756,7 +919,7 @@ static int skip_mods(const struct btf *b, int id) {
 
 /* Byte offset of member `name` in struct/union id (searching anonymous
  * members), or -1. */
-static long member_offset(const struct btf *b, int id, const char *name) {
+long member_offset(const struct btf *b, int id, const char *name) {
   const struct btf_type *t = btf__type_by_id(b, (unsigned)skip_mods(b, id));
   if (!t || !btf_is_composite(t)) return -1;
   const struct btf_member *m = btf_members(t);
@@ -813,6 +976,28 @@ static void target_base(Gen *g, Expr *x, const TargetVar *v) {
   }
   switch (p->family) {
   case PF_SYSCALL:
+    if (g->sysabi) {
+      /* A syscall program (codegen.c): $return is the tracepoint's ret;
+       * an argument is its register in struct pt_regs (at exit still the
+       * value the call was made with), cut to its C type as the
+       * kernel's SYSCALL_DEFINE wrappers cut it. */
+      if (p->is_return && strcmp(v->name, "return") == 0) {
+        emit_ldx(E, BPF_DW, R0, R_CTX, 8);
+        return;
+      }
+      size_t i = 0;
+      while (i < p->vars.len && p->vars.items[i] != v) i++;
+      if (i >= 6) break;
+      emit_ldx(E, BPF_DW, R0, R_CTX, 0);
+      emit_ldx(E, BPF_DW, R0, R0, (int16_t)g->sysabi->arg_offset[i]);
+      if (v->size == 1 || v->size == 2 || v->size == 4) {
+        emit_alu_imm(E, BPF_LSH, R0, 64 - v->size * 8);
+        emit_alu_imm(E, v->is_signed ? BPF_ARSH : BPF_RSH, R0, 64 - v->size * 8);
+      }
+      return;
+    }
+    /* a syscalls:sys_enter_NAME tracepoint's record */
+    __attribute__((fallthrough));
   case PF_TRACEPOINT: {
     if (!v->is_field && p->family == PF_TRACEPOINT) {
       /* raw tracepoint: args[i] in TP_PROTO order */
@@ -851,9 +1036,23 @@ static void target_base(Gen *g, Expr *x, const TargetVar *v) {
     }
     return;
   }
-  default:
-    gen_error(g, x->loc, "'%s' is not available in %s on the bpf runtime", x->name, p->point);
+  case PF_UFUNC: {
+    /* a register of the uprobe's struct pt_regs (see uparams.h) */
+    int size = v->size ? v->size : 8, off = v->offset;
+    if (!v->size && !strcmp(v->name, "return"))
+      off = arch_return_offset(g->target->kernel ? g->target->kernel->arch : NULL);
+    if (off < 0 || (size != 1 && size != 2 && size != 4 && size != 8)) break;
+    emit_ldx(E, BPF_DW, R0, R_CTX, (int16_t)off);
+    if (size < 8) {
+      emit_alu_imm(E, BPF_LSH, R0, 64 - size * 8);
+      emit_alu_imm(E, v->is_signed ? BPF_ARSH : BPF_RSH, R0, 64 - size * 8);
+    }
+    return;
   }
+  default:
+    break;
+  }
+  gen_error(g, x->loc, "'%s' is not available in %s on the bpf runtime", x->name, p->point);
 }
 
 /* r0 = value of a target expression ($var->a->b, @cast(...)->c), or for
@@ -1006,7 +1205,11 @@ void gen_long(Gen *g, Expr *x) {
       return;
     }
     if (cmp_jump(x->op)) {
-      if (is_string(x->l) || is_string(x->r)) {
+      if ((x->op == OP_EQ || x->op == OP_NE) && (x->l->kind == E_STR || x->r->kind == E_STR)) {
+        if (x->r->kind == E_STR) str_equal_literal(g, x->l, x->r);
+        else str_equal_literal(g, x->r, x->l);
+        emit_mov_imm(E, R1, 0);
+      } else if (is_string(x->l) || is_string(x->r)) {
         str_compare(g, x->l, x->r);
         emit_mov_imm(E, R1, 0);
       } else {
@@ -1016,7 +1219,7 @@ void gen_long(Gen *g, Expr *x) {
       return;
     }
     if (ast_is_regex_op(x->op)) {
-      gen_error(g, x->loc, "regular expression matching is not yet available on the bpf runtime");
+      gen_regex_match(g, x);
       return;
     }
     gen_pair(g, x->l, x->r);
@@ -1035,11 +1238,11 @@ void gen_long(Gen *g, Expr *x) {
   }
   case E_ASSIGN:
     if (x->op == OP_AGGREGATE) {
-      gen_aggregate(g, x->l, x->r, x->loc);
+      gen_aggregate(g, x->l, x->r);
       return;
     }
     if (is_string(x->l)) {
-      assign_str(g, x->l, x->op, x->r, x->loc);
+      assign_str(g, x->l, x->op, x->r);
       return;
     }
     assign_long(g, x->l, x->op, x->r, false, x->loc);
@@ -1127,7 +1330,7 @@ void str_into(Gen *g, Expr *x, Loc dst) {
   }
   case E_ASSIGN:
     if (x->l->kind == E_VAR) {
-      assign_str(g, x->l, x->op, x->r, x->loc);
+      assign_str(g, x->l, x->op, x->r);
       Loc src;
       if (str_in_place(g, x->l, &src) && (src.reg != dst.reg || src.off != dst.off))
         copy_str(g, dst, src);

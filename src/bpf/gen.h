@@ -12,13 +12,25 @@
 #include "bpf/translate.h"
 #include "bpf/emit.h"
 #include "common/hashmap.h"
+#include "runtime/common/format.h"
 #include "runtime/common/stat.h"
 
 enum { R0, R1, R2, R3, R4, R5, R_CTX, R_GLOB, R_PTR, R_SCR, R_FP };
 
-/* Scratch offset of the action counter: loop iterations against
- * MAXACTION (gen_load_maps makes it the first allocation). */
-enum { ACTION_OFF = 0 };
+/* The start of every program's scratch (gen_load_maps makes them its
+ * first allocations): the action counter, loop iterations against
+ * MAXACTION; then the error being raised, laid out as a BO_REC_ERROR
+ * record (header, site, pad, argument, and for BO_ERR_USER the message:
+ * 24 + maxstringlen bytes).  Subprograms reach both through base_reg. */
+enum { ACTION_OFF = 0, ERR_OFF = 8 };
+enum { ERR_KIND = ERR_OFF + 4, ERR_SITE = ERR_OFF + 8, ERR_ARG = ERR_OFF + 16,
+       ERR_MSG = ERR_OFF + 24 };
+
+/* A subprogram's frame (a recursive function in a user program: see
+ * call.c): this call's depth, its result (a long, or a string of
+ * maxstringlen), its parameters in order, then its locals and
+ * temporaries. */
+enum { FR_DEPTH = 0, FR_RET = 8 };
 
 /* What pass 3 knows of a global. */
 typedef struct GGlobal {
@@ -29,7 +41,18 @@ typedef struct GGlobal {
   uint32_t key_size, value_size;
   uint32_t key_off[9]; /* each index's offset in the key */
   StatHist hist;       /* statistics */
+  uint32_t size;       /* arrays: the declared [N], or 0 */
+  uint32_t max;        /* arrays: how many elements the map holds */
+  bool wrap;           /* '%' arrays: ring is their creation-order ring */
+  uint32_t ring;
 } GGlobal;
+
+/* An executable process("PATH") probes name (process.c). */
+typedef struct GExe {
+  const char *path;
+  uint32_t offset;     /* its (device, inode) in the globals */
+  bool has_begin, has_end;
+} GExe;
 
 /* A local variable's slot for the code being generated. */
 typedef struct Slot {
@@ -53,6 +76,22 @@ typedef struct Inline {
   uint32_t ret_off;    /* string results: where they go */
 } Inline;
 
+/* Where a runtime error goes: the probe's error exit, a try's catch, or
+ * a subprogram's return to its caller.  used: some code jumps there (a
+ * catch nothing can reach is not generated: the verifier rejects
+ * unreachable code). */
+typedef struct Handler {
+  uint32_t label;
+  bool used;
+} Handler;
+
+/* A recursive function's subprogram in the program being generated. */
+typedef struct Sub {
+  const Function *fn;
+  uint32_t label;
+  uint32_t high;       /* its frame's high-water mark */
+} Sub;
+
 typedef struct Gen {
   Arena *arena;
   Program *prog;
@@ -64,6 +103,7 @@ typedef struct Gen {
   Vec maps, progs, probes, globals, formats, sites, files; /* Bo* */
   HashMap gglobals;    /* Symbol* -> GGlobal* */
   HashMap fmt_index;   /* format text -> index + 1 */
+  HashMap site_index;  /* site text -> index + 1 */
   uint32_t globals_map, ringbuf_map, scratch_map, globals_size;
   uint32_t scratch_max;
   /* the program being generated */
@@ -78,6 +118,21 @@ typedef struct Gen {
   int nloops;
   Inline inl[32];
   int ninl;
+  Handler *handler;    /* where runtime errors go */
+  uint8_t base_reg;    /* the scratch's start: R_SCR, or R_CTX in subprograms */
+  bool in_sub;         /* generating a subprogram (inl[0] is its function) */
+  Vec subs;            /* Sub*: the subprograms this program calls */
+  Vec recursive;       /* Function*: those on a cycle of calls */
+  uint32_t user_scratch_max; /* user programs' scratch with their frames */
+  int loop_depth;      /* bpf_loop bodies around the code (loop.c) */
+  Vec exes;            /* GExe*: process("PATH") executables */
+  uint32_t procs_map;  /* "ctap_procs": processes running them */
+  bool has_procs;
+  struct GRegex *regex; /* regex.c: the patterns' map, or NULL */
+  /* A syscall program (codegen.c) is being generated: the context is
+   * the BTF raw tracepoint's (struct pt_regs *regs, long id or ret), its
+   * arguments in these registers (expr.c); else NULL. */
+  const struct TargetSyscallAbi *sysabi;
   bool failed;
 } Gen;
 
@@ -104,9 +159,47 @@ void map_call(Gen *g, int helper, uint32_t map, uint32_t key, int value_off, uin
 GGlobal *array_of(Gen *g, Expr *x);
 void check_error(Gen *g, uint8_t op, uint8_t reg, int32_t imm, int kind, uint32_t site);
 void read_kernel(Gen *g, int size, bool sign, SrcLoc loc);
+/* Byte offset of member name in BTF struct/union id, or -1. */
+struct btf;
+long member_offset(const struct btf *b, int id, const char *name);
 /* call.c: function calls, builtins, the print family; a string result
  * goes to *str_dst (NULL: the call's value is a long, in r0). */
 void gen_call(Gen *g, Expr *x, Loc *str_dst);
+/* Which functions are recursive (before any program). */
+void gen_find_recursion(Gen *g);
+/* After a probe's body: its error exit, its end (out_label) and the
+ * subprograms it calls. */
+void gen_program_end(Gen *g, Handler *top);
+/* sprintf.c: a format rendered by a kernel program itself, its
+ * arguments laid out at scratch args as in a printf record; what it
+ * cannot render (a conversion's description), or NULL. */
+const char *gen_render_unsupported(const FmtDirective *d, int nd);
+void gen_render(Gen *g, const FmtDirective *d, int nd, uint32_t args, Loc dst);
+/* loop.c: body(g, arg, next, stop) run count times in a kernel program
+ * by bpf_loop, the verifier checking it once: r5 is the iteration, r6,
+ * r7 and r9 as in the program; it jumps to next to go on, to stop to end
+ * the loop.  The body is generated at once, as a segment of the
+ * program's code laid out after it (BoProg.ncode). */
+enum { BPF_LOOP_MAX = 1 << 23 }; /* the kernel's bound on count */
+typedef void LoopBody(Gen *g, void *arg, uint32_t next, uint32_t stop);
+void gen_bpf_loop(Gen *g, uint32_t count, LoopBody *body, void *arg);
+/* quote.c: the text-quoting builtins (text_strn, user_buffer_quoted_error,
+ * kernel_buffer_quoted_error) into dst; false if x is none of them. */
+bool gen_quote_builtin(Gen *g, Expr *x, const char *name, Loc dst);
+/* strings.c: stringat and strpos (r0), __substr_unchecked into dst;
+ * false if x is not the one named. */
+bool gen_string_long(Gen *g, Expr *x, const char *name);
+bool gen_string_str(Gen *g, Expr *x, const char *name, Loc dst);
+/* strings.c: stringat and strpos (r0), __substr_unchecked into dst;
+ * false if x is not the one named. */
+bool gen_string_long(Gen *g, Expr *x, const char *name);
+bool gen_string_str(Gen *g, Expr *x, const char *name, Loc dst);
+/* regex.c: x =~ or !~ its pattern (r0 = 1 or 0); matched(n) into dst;
+ * ngroups() in r0. */
+typedef struct GRegex GRegex;
+void gen_regex_match(Gen *g, Expr *x);
+void gen_regex_matched(Gen *g, Expr *x, Loc dst);
+void gen_regex_ngroups(Gen *g, Expr *x);
 /* stmt.c */
 void gen_stmt(Gen *g, Stmt *s);
 void gen_long(Gen *g, Expr *x);           /* value in r0 */
@@ -114,6 +207,13 @@ void gen_cond_false(Gen *g, Expr *x, uint32_t label); /* jump if false */
 void gen_zero_locals(Gen *g, const Vec *locals);
 void gen_bind(Gen *g, const Symbol *s, uint32_t off);
 void gen_runtime_error(Gen *g, int kind, uint32_t site, int arg_reg);
+void gen_raise(Gen *g);  /* to the handler, the error already set */
 void gen_load_maps(Gen *g);
+uint32_t gen_add_map(Gen *g, const char *name, uint32_t type, uint32_t key, uint32_t value,
+                     uint32_t max);
+
+/* process.c: process.begin/.end programs' filters and companions. */
+void process_filter(Gen *g, Probe *p, BoProbe *bp);
+Probe *process_companion(Gen *g, size_t i);
 
 #endif

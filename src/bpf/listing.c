@@ -28,7 +28,8 @@ static void insn_text(StrBuf *out, const struct bpf_insn *in, uint32_t i, uint32
   case BPF_JMP:
   case BPF_JMP32:
     if (op == (BPF_CALL >> 4)) {
-      sb_printf(out, "call %d", in->imm);
+      if (in->src_reg == BPF_PSEUDO_CALL) sb_printf(out, "call pc%+d", in->imm);
+      else sb_printf(out, "call %d", in->imm);
       return;
     }
     if (op == (BPF_EXIT >> 4)) {
@@ -97,7 +98,10 @@ void bpf_listing(StrBuf *out, const BoObject *obj) {
       else if (in->code == (BPF_LD | BPF_DW | BPF_IMM) && in->src_reg == BO_PSEUDO_MAP_IDX &&
                (uint32_t)in->imm < obj->nmaps)
         sb_printf(out, "  ; map %s", obj->maps[in->imm].name);
+      else if (in->code == (BPF_LD | BPF_DW | BPF_IMM) && in->src_reg == BPF_PSEUDO_FUNC)
+        sb_printf(out, "  ; bpf_loop body at %" PRId64, (int64_t)i + in->imm + 1);
       sb_putc(out, '\n');
+      if (prog->ncode && i + 1 == prog->ncode) sb_puts(out, "; the bpf_loop bodies (.text)\n");
       if (in->code == (BPF_LD | BPF_DW | BPF_IMM)) i++;
     }
   }

@@ -1,7 +1,8 @@
 /* stmt: pass 3's translation of statements: blocks, conditionals, loops
  * (each iteration counted against MAXACTION, which also bounds loops for
  * the kernel's verifier), foreach over a map (user programs, through
- * staprun's iterator helpers), delete, next/return/break/continue. */
+ * staprun's iterator helpers), delete, next/return/break/continue, and
+ * try/catch (a handler for the errors raised inside, see expr.c). */
 #include <string.h>
 
 #include "bpf/gen.h"
@@ -11,9 +12,9 @@
 
 /* One more loop iteration: MAXACTION bounds them. */
 static void count_action(Gen *g, SrcLoc loc) {
-  emit_ldx(E, BPF_DW, R1, R_SCR, ACTION_OFF);
+  emit_ldx(E, BPF_DW, R1, g->base_reg, ACTION_OFF);
   emit_alu_imm(E, BPF_ADD, R1, 1);
-  emit_stx(E, BPF_DW, R_SCR, ACTION_OFF, R1);
+  emit_stx(E, BPF_DW, g->base_reg, ACTION_OFF, R1);
   check_error(g, BPF_JLE, R1, (int32_t)g->lim.maxaction, BO_ERR_MAXACTION,
               gen_site(g, loc, "keyword"));
 }
@@ -24,6 +25,97 @@ static void push_loop(Gen *g, uint32_t brk, uint32_t cont, SrcLoc loc) {
     return;
   }
   g->loops[g->nloops++] = (Loop){.brk = brk, .cont = cont};
+}
+
+static void gen_effect(Gen *g, Expr *x);
+
+/* One pass of while/for s: the condition (false: to brk), the count
+ * against MAXACTION, the body, the step; then to next. */
+static void loop_pass(Gen *g, Stmt *s, uint32_t next, uint32_t brk) {
+  uint32_t cont = emit_label(E);
+  if (s->cond) gen_cond_false(g, s->cond, brk);
+  count_action(g, s->loc);
+  push_loop(g, brk, cont, s->loc);
+  gen_stmt(g, s->body);
+  g->nloops--;
+  emit_bind(E, cont);
+  if (!emit_reachable(E)) return; /* the body always leaves */
+  if (s->step) gen_effect(g, s->step);
+  emit_ja(E, next);
+}
+
+/* ---- while and for in kernel programs ----
+ *
+ * The verifier cannot see a script loop end, so in a kernel program each
+ * pass is a bpf_loop body (loop.c), run at most MAXACTION + 1 times
+ * (MAXACTION ends it first).  A body is a function of its own: what
+ * leaves the loop other than its end (an error, next or a probe's
+ * return, a function's return) cannot jump out, so it records why in a
+ * flag and stops the loop; after bpf_loop the program acts on it. */
+enum { LX_DONE, LX_ERROR, LX_NEXT, LX_RETURN };
+
+typedef struct KLoop {
+  Stmt *s;
+  uint32_t flag;    /* u64: the LX_ reason */
+  uint32_t ret;     /* u64: a long function result being returned */
+  bool error, next, ret_used; /* which ways out the body took */
+} KLoop;
+
+/* Leave the body through label (if anything jumps there): flag = why. */
+static bool klx_exit(Gen *g, KLoop *k, uint32_t label, int why, uint32_t stop) {
+  if (!emit_label_used(E, label)) return false;
+  emit_bind(E, label);
+  if (why == LX_RETURN) emit_stx(E, BPF_DW, R_SCR, (int16_t)k->ret, R0);
+  emit_st(E, BPF_DW, R_SCR, (int16_t)k->flag, why);
+  emit_ja(E, stop);
+  return true;
+}
+
+static void kloop_body(Gen *g, void *arg, uint32_t next, uint32_t stop) {
+  KLoop *k = arg;
+  Handler *handler = g->handler, h = {.label = emit_label(E)};
+  uint32_t out = g->out_label, ret = 0;
+  g->handler = &h;
+  g->out_label = emit_label(E);
+  Inline *in = g->ninl ? &g->inl[g->ninl - 1] : NULL;
+  if (in) {
+    ret = in->ret_label;
+    in->ret_label = emit_label(E);
+  }
+  loop_pass(g, k->s, next, stop);
+  if (h.used) k->error = klx_exit(g, k, h.label, LX_ERROR, stop);
+  k->next = klx_exit(g, k, g->out_label, LX_NEXT, stop);
+  if (in) {
+    k->ret_used = klx_exit(g, k, in->ret_label, LX_RETURN, stop);
+    in->ret_label = ret;
+  }
+  g->handler = handler;
+  g->out_label = out;
+}
+
+static void gen_kernel_loop(Gen *g, Stmt *s) {
+  uint32_t mark = g->top;
+  KLoop *k = arena_alloc(g->arena, sizeof *k);
+  *k = (KLoop){.s = s, .flag = gen_tmp(g, 8), .ret = gen_tmp(g, 8)};
+  emit_st(E, BPF_DW, R_SCR, (int16_t)k->flag, LX_DONE);
+  uint64_t count = (uint64_t)g->lim.maxaction + 1;
+  gen_bpf_loop(g, count < BPF_LOOP_MAX ? (uint32_t)count : BPF_LOOP_MAX, kloop_body, k);
+  if (k->error || k->next || k->ret_used) emit_ldx(E, BPF_DW, R1, R_SCR, (int16_t)k->flag);
+  if (k->next) emit_jmp(E, BPF_JEQ, R1, 0, LX_NEXT, false, g->out_label);
+  if (k->ret_used) {
+    uint32_t no = emit_label(E);
+    emit_jmp(E, BPF_JNE, R1, 0, LX_RETURN, false, no);
+    emit_ldx(E, BPF_DW, R0, R_SCR, (int16_t)k->ret);
+    emit_ja(E, g->inl[g->ninl - 1].ret_label);
+    emit_bind(E, no);
+  }
+  if (k->error) {
+    uint32_t no = emit_label(E);
+    emit_jmp(E, BPF_JNE, R1, 0, LX_ERROR, false, no);
+    gen_raise(g);
+    emit_bind(E, no);
+  }
+  g->top = mark;
 }
 
 /* Evaluate x for its effects. */
@@ -38,6 +130,152 @@ static void gen_effect(Gen *g, Expr *x) {
     gen_long(g, x);
   }
   g->top = mark;
+}
+
+/* ---- try/catch ---- */
+
+/* Append the number in r1 to the string at dst: in decimal, or as 16 hex
+ * digits.  The digits go backwards into a temporary, r4 counting down
+ * (which also bounds the loop for the verifier). */
+static void append_number(Gen *g, Loc dst, bool hex) {
+  uint32_t mark = g->top, t = gen_tmp(g, 24);
+  emit_st(E, BPF_B, R_SCR, (int16_t)(t + 20), 0);
+  emit_mov_imm(E, R4, 20);
+  uint32_t top = emit_label(E), done = emit_label(E);
+  emit_bind(E, top);
+  emit_alu_imm(E, BPF_ADD, R4, -1);
+  emit_mov(E, R3, R1);
+  if (hex) {
+    uint32_t digit = emit_label(E);
+    emit_alu_imm(E, BPF_AND, R3, 15);
+    emit_jmp(E, BPF_JLT, R3, 0, 10, false, digit);
+    emit_alu_imm(E, BPF_ADD, R3, 'a' - '0' - 10);
+    emit_bind(E, digit);
+    emit_alu_imm(E, BPF_ADD, R3, '0');
+    emit_alu_imm(E, BPF_RSH, R1, 4);
+  } else {
+    emit_alu_imm(E, BPF_MOD, R3, 10);
+    emit_alu_imm(E, BPF_ADD, R3, '0');
+    emit_alu_imm(E, BPF_DIV, R1, 10);
+  }
+  emit_mov(E, R5, R_SCR);
+  emit_alu_imm(E, BPF_ADD, R5, (int32_t)t);
+  emit_alu(E, BPF_ADD, R5, R4);
+  emit_stx(E, BPF_B, R5, 0, R3);
+  if (hex) {
+    emit_jmp(E, BPF_JGT, R4, 0, 4, false, top);
+  } else {
+    emit_jmp(E, BPF_JEQ, R1, 0, 0, false, done);
+    emit_jmp(E, BPF_JGT, R4, 0, 0, false, top);
+  }
+  emit_bind(E, done);
+  /* dst .= the digits at t + r4 (kept across gen_strlen_at's call on the
+   * stack, where the verifier keeps its bounds) */
+  emit_stx(E, BPF_DW, R_FP, -24, R4);
+  gen_strlen_at(g, dst);
+  emit_ldx(E, BPF_DW, R4, R_FP, -24);
+  ptr_of(g, R1, dst);
+  emit_alu(E, BPF_ADD, R1, R0);
+  emit_mov_imm(E, R2, g->S);
+  emit_alu(E, BPF_SUB, R2, R0);
+  emit_mov(E, R3, R_SCR);
+  emit_alu_imm(E, BPF_ADD, R3, (int32_t)t);
+  emit_alu(E, BPF_ADD, R3, R4);
+  emit_call(E, BPF_FUNC_probe_read_kernel_str);
+  g->top = mark;
+}
+
+static void append_literal(Gen *g, Loc dst, const char *text) {
+  uint32_t mark = g->top;
+  Loc t = scr(gen_tmp(g, g->S));
+  put_literal(g, t, text, strlen(text));
+  append_str(g, dst, t);
+  g->top = mark;
+}
+
+/* dst = the message of the error at ERR_OFF, as staprun words it (see
+ * output.c), without the "near ..." that locates it. */
+static void gen_error_message(Gen *g, Loc dst) {
+  if (dst.reg != R_SCR) {
+    /* built in scratch (whose slack the verifier sees the appends fit
+     * in), then copied */
+    uint32_t mark = g->top;
+    Loc t = scr(gen_tmp(g, g->S));
+    gen_error_message(g, t);
+    copy_str(g, dst, t);
+    g->top = mark;
+    return;
+  }
+  uint8_t b = g->base_reg;
+  uint32_t done = emit_label(E), user = emit_label(E), read = emit_label(E),
+           overflow = emit_label(E), fixed[BO_ERR_COUNT];
+  emit_ldx(E, BPF_W, R1, b, ERR_KIND);
+  emit_jmp(E, BPF_JEQ, R1, 0, BO_ERR_USER, false, user);
+  emit_jmp(E, BPF_JEQ, R1, 0, BO_ERR_READ, false, read);
+  emit_jmp(E, BPF_JEQ, R1, 0, BO_ERR_OVERFLOW, false, overflow);
+  for (int k = 0; k < BO_ERR_COUNT; k++) {
+    if (!bo_error_text((uint32_t)k) || k == BO_ERR_OVERFLOW) continue;
+    fixed[k] = emit_label(E);
+    emit_jmp(E, BPF_JEQ, R1, 0, k, false, fixed[k]);
+  }
+  put_literal(g, dst, "error", 5);
+  emit_ja(E, done);
+  for (int k = 0; k < BO_ERR_COUNT; k++) {
+    const char *text = bo_error_text((uint32_t)k);
+    if (!text || k == BO_ERR_OVERFLOW) continue;
+    emit_bind(E, fixed[k]);
+    put_literal(g, dst, text, strlen(text));
+    emit_ja(E, done);
+  }
+  emit_bind(E, user);
+  copy_str(g, dst, (Loc){.reg = b, .off = ERR_MSG});
+  emit_ja(E, done);
+  emit_bind(E, read);
+  put_literal(g, dst, "kernel read fault at 0x", 23);
+  emit_ldx(E, BPF_DW, R1, b, ERR_ARG);
+  append_number(g, dst, true);
+  emit_ja(E, done);
+  /* an overflow names the array's size when it has one */
+  emit_bind(E, overflow);
+  uint32_t plain = emit_label(E);
+  emit_ldx(E, BPF_DW, R1, b, ERR_ARG);
+  emit_jmp(E, BPF_JEQ, R1, 0, 0, false, plain);
+  put_literal(g, dst, "Array overflow, check size limit (", 34);
+  emit_ldx(E, BPF_DW, R1, b, ERR_ARG);
+  append_number(g, dst, false);
+  append_literal(g, dst, ")");
+  emit_ja(E, done);
+  emit_bind(E, plain);
+  const char *text = bo_error_text(BO_ERR_OVERFLOW);
+  put_literal(g, dst, text, strlen(text));
+  emit_bind(E, done);
+}
+
+/* try { body } catch [(var)] { els }: errors in body go to the catch,
+ * which receives their message; the catch's own go further out. */
+static void gen_try(Gen *g, Stmt *s) {
+  Handler h = {.label = emit_label(E)};
+  Handler *outer = g->handler;
+  g->handler = &h;
+  gen_stmt(g, s->body);
+  g->handler = outer;
+  if (!h.used) return; /* nothing in it can fail: the catch never runs */
+  uint32_t done = emit_label(E);
+  if (emit_reachable(E)) emit_ja(E, done);
+  emit_bind(E, h.label);
+  const Symbol *v = s->catch_ref;
+  if (v) {
+    gen_line(g, s->catch_loc);
+    Expr ve = {.kind = E_VAR, .ref = (void *)v, .vtype = VT_STRING, .loc = s->catch_loc};
+    Loc dst;
+    if (!str_in_place(g, &ve, &dst)) {
+      gen_error(g, s->catch_loc, "the catch variable '%s' is not available here", v->name);
+      return;
+    }
+    gen_error_message(g, dst);
+  }
+  gen_stmt(g, s->els);
+  emit_bind(E, done);
 }
 
 static void gen_foreach(Gen *g, Stmt *s) {
@@ -201,16 +439,13 @@ void gen_stmt(Gen *g, Stmt *s) {
   case S_WHILE:
   case S_FOR: {
     if (s->init) gen_effect(g, s->init);
-    uint32_t top = emit_label(E), cont = emit_label(E), brk = emit_label(E);
+    if (!g->user) {
+      gen_kernel_loop(g, s);
+      return;
+    }
+    uint32_t top = emit_label(E), brk = emit_label(E);
     emit_bind(E, top);
-    if (s->cond) gen_cond_false(g, s->cond, brk);
-    count_action(g, s->loc);
-    push_loop(g, brk, cont, s->loc);
-    gen_stmt(g, s->body);
-    g->nloops--;
-    emit_bind(E, cont);
-    if (s->step) gen_effect(g, s->step);
-    emit_ja(E, top);
+    loop_pass(g, s, top, brk);
     emit_bind(E, brk);
     return;
   }
@@ -249,9 +484,7 @@ void gen_stmt(Gen *g, Stmt *s) {
     gen_delete(g, s);
     return;
   case S_TRY:
-    /* Errors inside end the handler, as without try (catching them needs
-     * the error paths to know their catch: to come). */
-    gen_stmt(g, s->body);
+    gen_try(g, s);
     return;
   }
 }

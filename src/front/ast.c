@@ -36,7 +36,7 @@ int ast_binop_prec(Op op) {
   case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE:
   case OP_MATCH: case OP_NMATCH:
     return PREC_CMP;
-  case OP_SHL: case OP_SHR: return PREC_SHIFT;
+  case OP_SHL: case OP_SHR: case OP_USHR: return PREC_SHIFT;
   case OP_DOT: return PREC_CONCAT;
   case OP_PLUS: case OP_MINUS: return PREC_ADD;
   case OP_MUL: case OP_DIV: case OP_MOD: return PREC_MUL;

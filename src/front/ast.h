@@ -149,6 +149,7 @@ struct Stmt {
   /* S_TRY */
   const char *catch_var; /* or NULL */
   SrcLoc catch_loc;      /* location of catch_var */
+  void *catch_ref;       /* pass 2: catch_var's Symbol */
 };
 
 /* One component of a probe point: name or name(arg). */

@@ -22,7 +22,7 @@ static const char *const op_spellings[OP_COUNT_] = {
     [OP_BAND] = "&",
     [OP_EQ] = "==", [OP_NE] = "!=", [OP_LT] = "<", [OP_LE] = "<=",
     [OP_GT] = ">", [OP_GE] = ">=", [OP_MATCH] = "=~", [OP_NMATCH] = "!~",
-    [OP_SHL] = "<<", [OP_SHR] = ">>", [OP_PLUS] = "+", [OP_MINUS] = "-",
+    [OP_SHL] = "<<", [OP_SHR] = ">>", [OP_USHR] = ">>>", [OP_PLUS] = "+", [OP_MINUS] = "-",
     [OP_MUL] = "*", [OP_DIV] = "/", [OP_MOD] = "%",
     [OP_NOT] = "!", [OP_TILDE] = "~", [OP_INC] = "++", [OP_DEC] = "--",
     [OP_PP_IF] = "%(", [OP_PP_THEN] = "%?", [OP_PP_ELSE] = "%:",
@@ -344,9 +344,9 @@ static Op match_op(const char *p, const char *end, int *len) {
     return OP_LT;
   case '>':
     if (d == '>') {
-      if (e == '=') {
+      if (e == '=' || e == '>') {
         *len = 3;
-        return OP_SHR_ASSIGN;
+        return e == '=' ? OP_SHR_ASSIGN : OP_USHR;
       }
       return OP_SHR;
     }

@@ -430,15 +430,23 @@ static bool read_meta(Rd *r, BoObject *o, uint32_t **user_off) {
     if (!get_str(r, &o->files[i])) return false;
 
   r->what = "map table";
-  if (!get_count(r, &o->nmaps, 24)) return false;
+  if (!get_count(r, &o->nmaps, 28)) return false;
   o->maps = alloc_array(r, o->nmaps, sizeof *o->maps);
   for (uint32_t i = 0; i < o->nmaps; i++) {
     BoMap *m = &o->maps[i];
+    const char *init;
+    uint32_t init_len;
     if (!get_str(r, &m->name) || !get_u32(r, &m->type) ||
         !get_u32(r, &m->key_size) || !get_u32(r, &m->value_size) ||
-        !get_u32(r, &m->max_entries) || !get_u32(r, &m->flags))
+        !get_u32(r, &m->max_entries) || !get_u32(r, &m->flags) ||
+        !get_str_len(r, &init, &init_len, true))
       return false;
     if (!m->name || !*m->name) return fail(r, "map %u has no name", i);
+    if (init && (init_len != m->value_size || m->type != BPF_MAP_TYPE_ARRAY ||
+                 m->key_size != 4 || m->max_entries < 1))
+      return fail(r, "corrupt metadata (map %u: an initial value of %u bytes for a value "
+                     "of %u)", i, init_len, m->value_size);
+    m->init = init;
   }
   if (!map_index_ok(o, o->globals_map) || !map_index_ok(o, o->ringbuf_map) ||
       !map_index_ok(o, o->scratch_map))
@@ -485,7 +493,7 @@ static bool read_meta(Rd *r, BoObject *o, uint32_t **user_off) {
         !get_i64(r, &p->randomize) || !get_i64(r, &p->sequence) ||
         !get_u32(r, &p->perf_type) || !get_u64(r, &p->perf_config))
       return false;
-    if (p->kind > BO_PROCESS_END)
+    if (p->kind > BO_TAIL_CALL)
       return fail(r, "probe %u: unknown kind %u", i, p->kind);
     if (p->prog >= o->nprogs)
       return fail(r, "probe %u: program %u out of range (%u programs)", i,
@@ -583,7 +591,10 @@ static int32_t *map_symbols(Rd *r, const BoObject *o) {
 
 static bool read_relocs(Rd *r, BoProg *p, uint32_t i, uint32_t shndx,
                         uint64_t start, const int32_t *sym_map) {
-  /* Count, then fill: every SHT_REL section that applies to shndx. */
+  /* Count, then fill: the relocations of every SHT_REL section that
+   * applies to shndx that fall in this program (a section holds the
+   * programs of the same section name, each at its symbol). */
+  uint64_t end = start + (uint64_t)p->ninsns * 8;
   size_t total = 0;
   for (uint32_t s = 1; s < r->shnum; s++) {
     if (r->sh[s].type != SHT_REL || r->sh[s].info != shndx) continue;
@@ -593,7 +604,10 @@ static bool read_relocs(Rd *r, BoProg *p, uint32_t i, uint32_t shndx,
     if (r->sh[s].entsize != sizeof(Elf64_Rel) || n % sizeof(Elf64_Rel))
       return fail(r, "corrupt relocation section %u (entry size %llu, size "
                      "%zu)", s, (unsigned long long)r->sh[s].entsize, n);
-    total += n / sizeof(Elf64_Rel);
+    for (size_t e = 0; e < n / sizeof(Elf64_Rel); e++) {
+      uint64_t off = le64(d + e * 16);
+      if (off >= start && off < end) total++;
+    }
   }
   if (total > UINT32_MAX) return fail(r, "too many relocations");
   if (!consume(r, (uint64_t)total * sizeof(Elf64_Rel), i)) return false;
@@ -605,10 +619,15 @@ static bool read_relocs(Rd *r, BoProg *p, uint32_t i, uint32_t shndx,
     const unsigned char *d;
     size_t n;
     if (!sec_bytes(r, s, &d, &n)) return false;
-    for (size_t e = 0; e < n / sizeof(Elf64_Rel); e++, k++) {
+    for (size_t e = 0; e < n / sizeof(Elf64_Rel); e++) {
       uint64_t off = le64(d + e * 16), info = le64(d + e * 16 + 8);
       uint32_t type = (uint32_t)ELF64_R_TYPE(info);
       uint64_t sym = ELF64_R_SYM(info);
+      if (off >= r->sh[shndx].size || off % 8)
+        return fail(r, "kernel program %u (%s): relocation %zu at offset "
+                       "%llu past the end of the program (%u instructions)",
+                    i, p->name, k, (unsigned long long)off, p->ninsns);
+      if (off < start || off >= end) continue; /* another program's */
       if (type != R_BPF_64_64)
         return fail(r, "kernel program %u (%s): relocation %zu has "
                        "unsupported type %u", i, p->name, k, type);
@@ -623,12 +642,18 @@ static bool read_relocs(Rd *r, BoProg *p, uint32_t i, uint32_t shndx,
         return fail(r, "kernel program %u (%s): relocation %zu at "
                        "instruction %u, which is not a ld_imm64", i, p->name,
                     k, insn);
+      /* a loop body's address (a static function in .text): libbpf's */
+      if (p->insns[insn].src_reg == BPF_PSEUDO_FUNC) {
+        p->nrelocs--;
+        continue;
+      }
       if (sym >= r->nsyms || sym_map[sym] < 0)
         return fail(r, "kernel program %u (%s): relocation %zu against "
                        "symbol %llu, which is not a map", i, p->name, k,
                     (unsigned long long)sym);
       p->relocs[k].insn = insn;
       p->relocs[k].map = (uint32_t)sym_map[sym];
+      k++;
     }
   }
   return true;

@@ -5,11 +5,13 @@
  * bounds), so a run costs nothing in proportion to the program's size and
  * a corrupt program stops with a message instead of harming staprun.
  *
- * The stacks of all frames live in one array inside the Interp, the
+ * The stacks of all frames live in one array the Interp owns (as many
+ * frames as InterpEnv.max_frames allows), the
  * outermost frame at the top and each call one INTERP_STACK below, so the
  * stacks of the frames of the current call chain are always one contiguous
  * range: a memory access is checked against that range first and then
- * against the (small) table of regions helpers registered. */
+ * against the table of regions helpers registered (which grows as they
+ * register more: a map lookup hands out a region each). */
 #include "run/interp.h"
 
 #include <stdarg.h>
@@ -50,20 +52,38 @@ struct Interp {
   size_t err_insn;
   uintptr_t stack_lo;  /* the stacks of the live frames: [lo, lo + span) */
   size_t stack_span;
-  size_t nregions;
-  Region regions[INTERP_MAX_REGIONS];
+  size_t nregions, regions_cap, last_hit; /* last_hit: the region of the
+                                             last access outside the stack */
+  Region *regions;
   char err[256];
-  _Alignas(16) unsigned char stack[INTERP_MAX_FRAMES * INTERP_STACK];
+  size_t max_frames;
+  Frame *frames;         /* the callers' saved state, by depth */
+  unsigned char *stack;  /* max_frames * INTERP_STACK bytes */
 };
 
 Interp *interp_new(const InterpEnv *env) {
+  size_t nf = env && env->max_frames ? env->max_frames : INTERP_MAX_FRAMES;
+  if (nf > INTERP_FRAMES_LIMIT) return NULL;
   Interp *in = calloc(1, sizeof *in);
   if (!in) return NULL;
   if (env) in->env = *env;
+  in->max_frames = nf;
+  in->frames = calloc(nf, sizeof *in->frames);
+  in->stack = calloc(nf, INTERP_STACK);
+  if (!in->frames || !in->stack) {
+    interp_free(in);
+    return NULL;
+  }
   return in;
 }
 
-void interp_free(Interp *in) { free(in); }
+void interp_free(Interp *in) {
+  if (!in) return;
+  free(in->frames);
+  free(in->stack);
+  free(in->regions);
+  free(in);
+}
 
 const char *interp_error(const Interp *in) { return in->err; }
 
@@ -101,27 +121,45 @@ bool interp_add_region(Interp *in, void *base, size_t len, bool writable) {
   uintptr_t lo = (uintptr_t)base;
   if (!base || lo + len < lo) return false;
   if (len == 0) return true;
-  if (in->nregions == INTERP_MAX_REGIONS) return false;
+  if (in->nregions == in->regions_cap) {
+    if (in->regions_cap == INTERP_MAX_REGIONS) return false;
+    size_t cap = in->regions_cap ? in->regions_cap * 2 : 64;
+    if (cap > INTERP_MAX_REGIONS) cap = INTERP_MAX_REGIONS;
+    Region *r = realloc(in->regions, cap * sizeof *r);
+    if (!r) return false;
+    in->regions = r;
+    in->regions_cap = cap;
+  }
   in->regions[in->nregions++] = (Region){lo, len, writable};
   return true;
+}
+
+static inline bool in_region(const Region *r, uint64_t a, size_t len, bool write) {
+  return (r->writable || !write) && inside(a, len, r->lo, r->len);
 }
 
 bool interp_check(const Interp *in, uint64_t p, size_t len, bool write) {
   if (in->stack_span && inside(p, len, in->stack_lo, in->stack_span))
     return true;
-  for (size_t i = 0; i < in->nregions; i++) {
-    const Region *r = &in->regions[i];
-    if ((r->writable || !write) && inside(p, len, r->lo, r->len)) return true;
-  }
+  for (size_t i = 0; i < in->nregions; i++)
+    if (in_region(&in->regions[i], p, len, write)) return true;
   return false;
 }
 
 /* The host address of a checked access, or NULL after reporting it. */
 static inline void *mem(Interp *in, size_t pc, uint64_t a, size_t len,
                         bool write) {
-  if (inside(a, len, in->stack_lo, in->stack_span) ||
-      interp_check(in, a, len, write))
+  if (inside(a, len, in->stack_lo, in->stack_span))
     return (void *)(uintptr_t)a;
+  /* accesses come in runs to one region (scratch, a map value) */
+  if (in->last_hit < in->nregions &&
+      in_region(&in->regions[in->last_hit], a, len, write))
+    return (void *)(uintptr_t)a;
+  for (size_t i = 0; i < in->nregions; i++)
+    if (in_region(&in->regions[i], a, len, write)) {
+      in->last_hit = i;
+      return (void *)(uintptr_t)a;
+    }
   if (write && interp_check(in, a, len, false))
     fault(in, pc, "invalid memory write of %zu bytes at 0x%llx (read-only)",
           len, (unsigned long long)a);
@@ -133,7 +171,7 @@ static inline void *mem(Interp *in, size_t pc, uint64_t a, size_t len,
 
 /* Frame k's stack: frame 0 at the top of the array, deeper frames below. */
 static inline unsigned char *frame_base(Interp *in, size_t k) {
-  return in->stack + (INTERP_MAX_FRAMES - 1 - k) * INTERP_STACK;
+  return in->stack + (in->max_frames - 1 - k) * INTERP_STACK;
 }
 
 /* Enter frame `depth`: its stack is zeroed and the live range grows. */
@@ -405,7 +443,7 @@ static inline bool target(Interp *in, const struct bpf_insn *insns, size_t n,
 static bool execute(Interp *in, const struct bpf_insn *insns, size_t n,
                     uint64_t arg, uint64_t budget, uint64_t *ret) {
   uint64_t r[NREGS] = {0};
-  Frame frames[INTERP_MAX_FRAMES];
+  Frame *frames = in->frames;
   size_t depth = 0, pc = 0;
 
   r[1] = arg;
@@ -586,9 +624,9 @@ static bool execute(Interp *in, const struct bpf_insn *insns, size_t n,
         if (src == BPF_PSEUDO_CALL) {
           size_t to;
           if (!target(in, insns, n, pc, ip->imm, &to)) return false;
-          if (depth + 1 >= INTERP_MAX_FRAMES)
-            return fault(in, pc, "calls nested too deeply (over %d frames)",
-                         INTERP_MAX_FRAMES);
+          if (depth + 1 >= in->max_frames)
+            return fault(in, pc, "calls nested too deeply (over %zu frames)",
+                         in->max_frames);
           memcpy(frames[depth].saved, &r[6], sizeof frames[depth].saved);
           frames[depth].ret_pc = pc + 1;
           depth++;
@@ -661,6 +699,7 @@ bool interp_run(Interp *in, const struct bpf_insn *insns, size_t n,
                             : fault(in, 0, "no program");
   if (ok && ret) *ret = r0;
   in->nregions = 0;
+  in->last_hit = 0;
   in->stack_lo = 0;
   in->stack_span = 0;
   in->running = false;

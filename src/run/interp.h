@@ -29,10 +29,20 @@ typedef struct InterpEnv {
   bool (*helper)(Interp *in, void *user, int32_t id, const uint64_t args[5],
                  uint64_t *ret);
   bool (*map)(Interp *in, void *user, uint32_t index, uint64_t *value);
+  /* How many frames a run may have, the outermost included (BPF-to-BPF
+   * calls nest one less deep): 0 for INTERP_MAX_FRAMES, at most
+   * INTERP_FRAMES_LIMIT. */
+  size_t max_frames;
 } InterpEnv;
 
-enum { INTERP_STACK = 512, INTERP_MAX_FRAMES = 8, INTERP_MAX_REGIONS = 64 };
+enum {
+  INTERP_STACK = 512,
+  INTERP_MAX_FRAMES = 8,          /* the default frame limit */
+  INTERP_FRAMES_LIMIT = 1 << 16,  /* the largest one InterpEnv may ask for */
+  INTERP_MAX_REGIONS = 1 << 16,   /* regions in one run */
+};
 
+/* NULL if out of memory or env->max_frames is over INTERP_FRAMES_LIMIT. */
 Interp *interp_new(const InterpEnv *env);
 void interp_free(Interp *in);
 
@@ -44,7 +54,7 @@ void interp_free(Interp *in);
  * the top of a zeroed INTERP_STACK-byte frame); r10 is read-only; after a
  * helper call r1..r5 hold a meaningless value; a BPF-to-BPF call
  * (BPF_PSEUDO_CALL) gets a fresh zeroed frame and returns with the
- * caller's r6..r10, at most INTERP_MAX_FRAMES frames deep (the outermost
+ * caller's r6..r10, at most max_frames frames deep (the outermost
  * included); reserved fields must be zero; atomics are atomic when
  * naturally aligned and plain read-modify-writes otherwise.
  *

@@ -61,26 +61,17 @@ short_record:
 
 static void put(Session *s, const char *text, size_t n) { fwrite(text, 1, n, s->out); }
 
-static const char *const error_text[] = {
-    [BO_ERR_DIVZERO] = "division by 0",
-    [BO_ERR_OVERFLOW] = "Array overflow, check MAXMAPENTRIES",
-    [BO_ERR_MAXACTION] = "MAXACTION exceeded",
-    [BO_ERR_READ] = "kernel read fault",
-    [BO_ERR_USER] = "",
-};
-
 void session_error(Session *s, const char *msg, uint32_t site) {
   fflush(s->out);
   const char *where = site < s->obj.nsites ? s->obj.sites[site].text : NULL;
   fprintf(stderr, "ERROR: %s%s%s\n", msg, where ? " " : "", where ? where : "");
   s->errors++;
-  if ((uint32_t)s->errors > s->obj.limits.maxerrors) s->exiting = true;
-  /* error probes run after each error */
-  if (!s->in_error_probe) {
-    s->in_error_probe = true;
-    for (uint32_t i = 0; i < s->obj.nprobes; i++)
-      if (s->obj.probes[i].kind == BO_ERROR) session_run_user(s, s->obj.probes[i].prog);
-    s->in_error_probe = false;
+  /* one error more than MAXERRORS ends the session: the kernel probes
+   * stop at once, the end probes give way to the error probes */
+  if ((uint32_t)s->errors > s->obj.limits.maxerrors) {
+    s->exiting = true;
+    s->failed = true;
+    if (s->control) s->control->state = BO_STATE_STOPPING;
   }
 }
 
@@ -115,10 +106,12 @@ void session_record(Session *s, const void *data, size_t size) {
     char msg[512];
     if (h.id == BO_ERR_USER && len >= 16 + S) {
       snprintf(msg, sizeof msg, "%.*s", (int)strnlen((const char *)p + 16, S), p + 16);
+    } else if (h.id == BO_ERR_OVERFLOW && arg) {
+      snprintf(msg, sizeof msg, "Array overflow, check size limit (%llu)", (unsigned long long)arg);
     } else if (h.id == BO_ERR_READ) {
       snprintf(msg, sizeof msg, "kernel read fault at 0x%016llx", (unsigned long long)arg);
-    } else if (h.id < sizeof error_text / sizeof *error_text) {
-      snprintf(msg, sizeof msg, "%s", error_text[h.id]);
+    } else if (bo_error_text(h.id)) {
+      snprintf(msg, sizeof msg, "%s", bo_error_text(h.id));
     } else {
       snprintf(msg, sizeof msg, "unknown error %u", h.id);
     }

@@ -3,6 +3,7 @@
  * probes are attached), begin probes, kernel probes attached, the event
  * loop (ring buffer, timer probes, signals, the command's end), then
  * detach, drain, end probes, and the closing report. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -12,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,9 +35,19 @@ static void on_signal(int sig) { got_signal = sig; }
 static StrBuf libbpf_log;
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap) {
   if (level == LIBBPF_DEBUG) return 0;
+  /* a verifier log comes as one message, its last words at its end */
   char buf[4096];
+  va_list again;
+  va_copy(again, ap);
   int n = vsnprintf(buf, sizeof buf, fmt, ap);
-  if (n > 0) sb_append(&libbpf_log, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+  if (n > 0 && (size_t)n < sizeof buf) {
+    sb_append(&libbpf_log, buf, (size_t)n);
+  } else if (n > 0) {
+    char *big = malloc((size_t)n + 1);
+    if (big && vsnprintf(big, (size_t)n + 1, fmt, again) == n) sb_append(&libbpf_log, big, (size_t)n);
+    free(big);
+  }
+  va_end(again);
   return 0;
 }
 
@@ -124,6 +137,59 @@ static pid_t start_command(const char *cmd) {
   return pid;
 }
 
+/* The -c command has ended with wait status st: a failure is a warning
+ * (and staprun's exit status 1), as stap's stapio reports it. */
+static bool command_ended_well(Session *s, int st) {
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return true;
+  fflush(s->out);
+  if (s->opt->no_warnings) return false;
+  if (WIFEXITED(st))
+    fprintf(stderr, "WARNING: Child process exited with status %d\n", WEXITSTATUS(st));
+  else if (WIFSIGNALED(st))
+    fprintf(stderr, "WARNING: Child process exited with signal %d (%s)\n", WTERMSIG(st),
+            strsignal(WTERMSIG(st)));
+  return false;
+}
+
+/* process("PATH") probes: PATH's (device, inode) in the kernel's
+ * encoding, written where the probe's filter reads it (BoProbe.offset;
+ * see src/bpf/process.c), and the processes already running PATH entered
+ * in ctap_procs so that their .end fires. */
+static bool prepare_process_probes(Session *s) {
+  int procs = -1;
+  for (uint32_t i = 0; i < s->obj.nmaps; i++)
+    if (strcmp(s->obj.maps[i].name, "ctap_procs") == 0) procs = s->map_fds[i];
+  for (uint32_t i = 0; i < s->obj.nprobes; i++) {
+    const BoProbe *p = &s->obj.probes[i];
+    if ((p->kind != BO_PROCESS_BEGIN && p->kind != BO_PROCESS_END) || !p->target) continue;
+    struct stat st;
+    if (p->offset + 16 > s->globals_size) {
+      fail("probe %s: its executable's slot is outside the globals", p->point);
+      return false;
+    }
+    if (stat(p->target, &st) != 0) {
+      if (p->flags & BO_PROBE_OPTIONAL) continue;
+      fail("probe %s: cannot find executable '%s': %s", p->point, p->target, strerror(errno));
+      return false;
+    }
+    uint64_t id[2] = {(uint64_t)major(st.st_dev) << 20 | minor(st.st_dev), st.st_ino};
+    memcpy(s->globals + p->offset, id, sizeof id);
+    DIR *d = procs >= 0 ? opendir("/proc") : NULL;
+    for (struct dirent *e; d && (e = readdir(d));) {
+      char *end, exe[64];
+      long pid = strtol(e->d_name, &end, 10);
+      if (*end || pid <= 0) continue;
+      snprintf(exe, sizeof exe, "/proc/%ld/exe", pid);
+      struct stat ps;
+      if (stat(exe, &ps) != 0 || ps.st_dev != st.st_dev || ps.st_ino != st.st_ino) continue;
+      uint32_t key = (uint32_t)pid, val = (uint32_t)p->offset;
+      bpf_map_update_elem(procs, &key, &val, BPF_ANY);
+    }
+    if (d) closedir(d);
+  }
+  return true;
+}
+
 static bool set_global(Session *s, const char *setting) {
   const char *eq = strchr(setting, '=');
   if (!eq) return false;
@@ -148,7 +214,7 @@ static bool set_global(Session *s, const char *setting) {
   return false;
 }
 
-static int perf_open(const BoProbe *p, int cpu) {
+static int perf_open(const BoProbe *p, pid_t pid, int cpu) {
   struct perf_event_attr a = {0};
   a.size = sizeof a;
   if (p->kind == BO_PERF) {
@@ -159,7 +225,7 @@ static int perf_open(const BoProbe *p, int cpu) {
     a.config = PERF_COUNT_SW_CPU_CLOCK;
   }
   a.sample_period = (uint64_t)(p->period > 0 ? p->period : 1000000);
-  return (int)syscall(SYS_perf_event_open, &a, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+  return (int)syscall(SYS_perf_event_open, &a, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
 typedef struct Links {
@@ -206,10 +272,25 @@ static bool attach(Session *s, const BoProbe *p, Links *links) {
   case BO_RAW_TRACEPOINT:
   case BO_PROCESS_BEGIN:
   case BO_PROCESS_END:
-    l = bpf_program__attach_raw_tracepoint(
+    /* A BTF raw tracepoint ("tp_btf/sys_enter": syscall programs) names
+     * its tracepoint at load. */
+    if (bpf_program__type(prog) == BPF_PROG_TYPE_TRACING) l = bpf_program__attach_trace(prog);
+    else l = bpf_program__attach_raw_tracepoint(
         prog, p->kind == BO_PROCESS_BEGIN ? "sched_process_exec"
               : p->kind == BO_PROCESS_END ? "sched_process_exit" : p->target);
     break;
+  case BO_TAIL_CALL: {
+    /* not attached: a syscall program jumps to it through its array */
+    struct bpf_map *m = p->target ? bpf_object__find_map_by_name(s->bpf, p->target) : NULL;
+    uint32_t slot = (uint32_t)p->offset;
+    int fd = bpf_program__fd(prog);
+    if (!m || bpf_map_update_elem(bpf_map__fd(m), &slot, &fd, BPF_ANY)) {
+      fail("probe %s: cannot enter it in program array %s: %s", p->point,
+           p->target ? p->target : "?", m ? strerror(errno) : "no such map");
+      return false;
+    }
+    return true;
+  }
   case BO_KPROBE:
     l = bpf_program__attach_kprobe(prog, (p->flags & BO_PROBE_RETURN) != 0, p->target);
     break;
@@ -221,8 +302,14 @@ static bool attach(Session *s, const BoProbe *p, Links *links) {
   }
   case BO_PERF:
   case BO_PROFILE: {
-    for (int c = 0; c < s->ncpus; c++) {
-      int fd = perf_open(p, c);
+    /* on every CPU, or (.process) following the target process */
+    bool target = p->flags & BO_PROBE_TARGET;
+    if (target && s->control->target_pid <= 0) {
+      fail("probe %s counts the target process: give one with -c or -x", p->point);
+      return false;
+    }
+    for (int c = 0; c < (target ? 1 : s->ncpus); c++) {
+      int fd = target ? perf_open(p, s->control->target_pid, -1) : perf_open(p, -1, c);
       if (fd < 0) {
         if (errno == ENODEV) continue; /* an offline CPU */
         fail("probe %s: perf event: %s", p->point, strerror(errno));
@@ -287,6 +374,7 @@ int run_object_file(const char *path, const RunOptions *o) {
   struct ring_buffer *rb = NULL;
   Timer *timers = NULL;
   pid_t child = -1;
+  bool child_failed = false;
   s->out = stdout;
   if (o->output) {
     s->out = fopen(o->output, "w");
@@ -322,6 +410,14 @@ int run_object_file(const char *path, const RunOptions *o) {
       fail("%s: map %s missing", path, s->obj.maps[i].name);
       goto done;
     }
+    /* constant data (the regular expressions' automata): load, freeze */
+    uint32_t zero = 0;
+    if (s->obj.maps[i].init &&
+        (bpf_map_update_elem(s->map_fds[i], &zero, s->obj.maps[i].init, BPF_ANY) < 0 ||
+         bpf_map_freeze(s->map_fds[i]) < 0)) {
+      fail("%s: cannot load map %s: %s", path, s->obj.maps[i].name, strerror(errno));
+      goto done;
+    }
   }
   /* The globals: one mmapped array element. */
   const BoMap *gm = &s->obj.maps[s->obj.globals_map];
@@ -342,6 +438,7 @@ int run_object_file(const char *path, const RunOptions *o) {
   s->control->realtime_offset = ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000 +
                                 (rt.tv_nsec - mono.tv_nsec);
   s->control->ncpus = s->ncpus;
+  s->control->stp_pid = getpid();
   s->control->target_pid = o->target_pid;
   for (uint32_t i = 0; i < s->obj.nglobals; i++) {
     BoGlobal *g = &s->obj.globals[i];
@@ -356,6 +453,7 @@ int run_object_file(const char *path, const RunOptions *o) {
       fail("invalid global setting '%s'", o->globals[i]);
       goto done;
     }
+  if (!prepare_process_probes(s)) goto done;
   rb = ring_buffer__new(s->map_fds[s->obj.ringbuf_map], ringbuf_cb, s, NULL);
   if (!rb) {
     fail("cannot open the output ring buffer: %s", strerror(errno));
@@ -380,7 +478,7 @@ int run_object_file(const char *path, const RunOptions *o) {
   for (uint32_t i = 0; i < s->obj.nprobes && !s->exiting; i++)
     if (!s->obj.progs[s->obj.probes[i].prog].user && !attach(s, &s->obj.probes[i], &links)) {
       s->errors++;
-      s->exiting = true;
+      s->exiting = s->failed = true;
     }
   if (child > 0) kill(child, SIGCONT);
   size_t ntimers = 0;
@@ -411,6 +509,7 @@ int run_object_file(const char *path, const RunOptions *o) {
       if (waitpid(child, &st, WNOHANG) == child) {
         child = -1;
         s->exiting = true;
+        child_failed = !command_ended_well(s, st);
       }
     }
   }
@@ -420,7 +519,7 @@ int run_object_file(const char *path, const RunOptions *o) {
   for (size_t i = 0; i < links.n; i++) bpf_link__destroy(links.v[i]);
   links.n = 0;
   ring_buffer__consume(rb);
-  run_kind(s, BO_END);
+  run_kind(s, s->failed ? BO_ERROR : BO_END);
   ring_buffer__consume(rb);
   fflush(s->out);
   if (s->control->lost > s->lost_reported)
@@ -428,7 +527,7 @@ int run_object_file(const char *path, const RunOptions *o) {
             s->control->lost);
   if (s->errors || s->skipped)
     fprintf(stderr, "WARNING: Number of errors: %d, skipped probes: %d\n", s->errors, s->skipped);
-  status = s->errors ? 1 : 0;
+  status = s->errors || child_failed ? 1 : 0;
 done:
   if (child > 0) {
     kill(child, SIGTERM);

@@ -33,15 +33,17 @@ typedef struct Session {
   bool exiting;           /* exit() called, a signal, or the command ended */
   int errors, skipped;
   uint64_t lost_reported;
-  bool in_error_probe;
+  bool failed;            /* ended by errors: error probes instead of end */
   /* formats, parsed once */
   FmtDirective **fmts;
   int *nfmts;
   /* user program helpers' per-run state */
   void **bufs;            /* value copies handed out in this run */
   size_t nbufs, bufs_cap;
+  const BoGlobal **map_globals; /* per BoMap: the global it holds, or NULL */
   Iter **iters;
   size_t niters, iters_cap;
+  struct UserRegex *regex; /* user.c: compiled patterns, the last match */
 } Session;
 
 /* output.c: handle one record (from the ring buffer or a user program). */
@@ -50,7 +52,7 @@ void session_record(Session *s, const void *data, size_t size);
  * (cap bytes, NUL-terminated); returns the length. */
 size_t session_render(Session *s, uint32_t id, const unsigned char *args, size_t args_len,
                       char *buf, size_t cap);
-/* A runtime error: print it, count it, stop if there are too many. */
+/* A runtime error: print it, count it, end the session after MAXERRORS. */
 void session_error(Session *s, const char *msg, uint32_t site);
 
 /* user.c: run user program `prog`. */

@@ -10,7 +10,9 @@
  * scalar globals are live.  A per-CPU map's value seen here is CPU 0's;
  * statistics are read aggregated over every CPU. */
 #include <errno.h>
+#include <inttypes.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -21,6 +23,7 @@
 
 #include "run/session.h"
 #include "runtime/common/printf.h"
+#include "runtime/common/regex.h"
 #include "runtime/common/stat.h"
 
 struct Iter {
@@ -53,12 +56,18 @@ static bool percpu(const BoMap *m) {
 
 static size_t vsize(const BoMap *m) { return ((size_t)m->value_size + 7) & ~(size_t)7; }
 
+/* The array or statistic a map holds (a table built on first use). */
 static const BoGlobal *global_of_map(Session *s, uint64_t handle) {
-  for (uint32_t i = 0; i < s->obj.nglobals; i++)
-    if (s->obj.globals[i].map == handle - 1 && (s->obj.globals[i].arity > 0 ||
-                                                 s->obj.globals[i].type == BO_STATS))
-      return &s->obj.globals[i];
-  return NULL;
+  if (!s->map_globals) {
+    s->map_globals = calloc(s->obj.nmaps + 1, sizeof *s->map_globals);
+    if (!s->map_globals) return NULL;
+    for (uint32_t i = 0; i < s->obj.nglobals; i++) {
+      const BoGlobal *g = &s->obj.globals[i];
+      if ((g->arity > 0 || g->type == BO_STATS) && g->map < s->obj.nmaps)
+        s->map_globals[g->map] = g;
+    }
+  }
+  return handle >= 1 && handle <= s->obj.nmaps ? s->map_globals[handle - 1] : NULL;
 }
 
 static StatHist hist_of(const BoGlobal *g) {
@@ -104,35 +113,39 @@ typedef struct SortItem {
   const char *str;  /* string value */
 } SortItem;
 
-static const BoGlobal *sort_global;
-static int sort_field, sort_dir;
-static uint32_t sort_S;
+/* How a foreach sorts (qsort_r's argument). */
+typedef struct SortSpec {
+  const BoGlobal *g;
+  int field, dir;
+  uint32_t S;
+} SortSpec;
 
-static int cmp_key(const SortItem *a, const SortItem *b, int field) {
-  const BoGlobal *g = sort_global;
+static int cmp_key(const SortSpec *sp, const SortItem *a, const SortItem *b, int field) {
+  const BoGlobal *g = sp->g;
   size_t off = 0;
-  for (int i = 0; i < field; i++) off += g->index[i] == BO_STRING ? sort_S : 8;
+  for (int i = 0; i < field; i++) off += g->index[i] == BO_STRING ? sp->S : 8;
   if (g->index[field] == BO_STRING)
-    return strncmp((const char *)a->key + off, (const char *)b->key + off, sort_S);
+    return strncmp((const char *)a->key + off, (const char *)b->key + off, sp->S);
   int64_t x, y;
   memcpy(&x, a->key + off, 8);
   memcpy(&y, b->key + off, 8);
   return x < y ? -1 : x > y;
 }
 
-static int cmp_items(const void *pa, const void *pb) {
+static int cmp_items(const void *pa, const void *pb, void *spec) {
   const SortItem *a = pa, *b = pb;
+  const SortSpec *sp = spec;
   int c = 0;
-  if (sort_field == BO_SORT_VALUE) {
+  if (sp->field == BO_SORT_VALUE) {
     if (a->str) c = strcmp(a->str, b->str);
     else c = a->num < b->num ? -1 : a->num > b->num;
   } else {
-    c = cmp_key(a, b, sort_field - BO_SORT_KEY0);
+    c = cmp_key(sp, a, b, sp->field - BO_SORT_KEY0);
   }
-  if (sort_dir == BO_SORT_DESC) c = -c;
+  if (sp->dir == BO_SORT_DESC) c = -c;
   if (c) return c;
   /* ties: by the keys, ascending */
-  for (uint32_t i = 0; i < sort_global->arity && !c; i++) c = cmp_key(a, b, (int)i);
+  for (uint32_t i = 0; i < sp->g->arity && !c; i++) c = cmp_key(sp, a, b, (int)i);
   return c;
 }
 
@@ -179,11 +192,8 @@ static uint64_t foreach_start(Session *s, uint64_t handle, uint64_t spec, int64_
     }
     free(val);
     if (field != BO_SORT_NONE) {
-      sort_global = g;
-      sort_field = field;
-      sort_dir = dir;
-      sort_S = s->obj.limits.maxstringlen;
-      qsort(items, it->n, sizeof *items, cmp_items);
+      SortSpec sp = {.g = g, .field = field, .dir = dir, .S = s->obj.limits.maxstringlen};
+      qsort_r(items, it->n, sizeof *items, cmp_items, &sp);
     }
     unsigned char *sorted = malloc(it->n * ks + 1);
     for (size_t i = 0; i < it->n; i++) {
@@ -202,6 +212,124 @@ static uint64_t foreach_start(Session *s, uint64_t handle, uint64_t spec, int64_
   s->iters[s->niters++] = it;
   /* the iterator id: its index + 1, with the key size kept alongside */
   return s->niters;
+}
+
+/* ---- regular expressions (BO_H_REGEX, see bo.h's BoRegex) ---- */
+
+typedef struct UserRegex {
+  struct { uint64_t off; Regex *re; } *cache; /* compiled, by map offset */
+  size_t ncache;
+  /* the last match: its pattern, subject, whole match and groups */
+  const Regex *re;
+  bool matched;
+  char *subject;
+  size_t start, end;
+  long *groups;         /* 2 * (ngroups + 1), once asked for */
+  bool have_groups;
+} UserRegex;
+
+/* The pattern at offset off of the patterns' map (handle), compiled. */
+static const Regex *user_regex(Session *s, Interp *in, uint64_t handle, uint64_t off) {
+  UserRegex *u = s->regex;
+  for (size_t i = 0; i < u->ncache; i++)
+    if (u->cache[i].off == off) return u->cache[i].re;
+  int fd;
+  const BoMap *m = map_of(s, handle, &fd);
+  if (!m || !m->init || off > m->value_size || m->value_size - off < sizeof(BoRegex)) return NULL;
+  BoRegex h;
+  memcpy(&h, (const char *)m->init + off, sizeof h);
+  uint64_t at = off + h.pattern_off;
+  if (at > m->value_size || m->value_size - at <= h.pattern_len) return NULL;
+  ReError err;
+  Regex *re = re_compile((const char *)m->init + at, h.pattern_len, &err);
+  if (!re) {
+    interp_fail(in, "regular expression at %" PRIu64 ": %s", off, err.msg);
+    return NULL;
+  }
+  void *c = realloc(u->cache, (u->ncache + 1) * sizeof *u->cache);
+  if (!c) {
+    re_free(re);
+    return NULL;
+  }
+  u->cache = c;
+  u->cache[u->ncache].off = off;
+  u->cache[u->ncache++].re = re;
+  return re;
+}
+
+static bool regex_helper(Session *s, Interp *in, const uint64_t a[5], uint64_t *ret) {
+  size_t S = s->obj.limits.maxstringlen;
+  if (!s->regex && !(s->regex = calloc(1, sizeof *s->regex))) return false;
+  UserRegex *u = s->regex;
+  switch (a[0]) {
+  case BO_RE_MATCH: {
+    const Regex *re = user_regex(s, in, a[1], a[2]);
+    if (!re) return false;
+    if (!u->subject && !(u->subject = malloc(S))) return false;
+    const char *str = (const char *)(uintptr_t)a[3];
+    size_t n = 0;
+    while (n + 1 < S && interp_check(in, a[3] + n, 1, false) && str[n]) n++;
+    if (n && !interp_check(in, a[3], n, false)) return false;
+    memcpy(u->subject, str, n);
+    u->subject[n] = 0;
+    u->re = re;
+    u->have_groups = false;
+    u->matched = re_search(re, u->subject, n, &u->start, &u->end);
+    *ret = u->matched;
+    return true;
+  }
+  case BO_RE_MATCHED: {
+    int64_t k = (int64_t)a[1];
+    char *dst = (char *)(uintptr_t)a[2], *msg = (char *)(uintptr_t)a[3];
+    if (!interp_check(in, a[2], S, true) || !interp_check(in, a[3], S, true)) return false;
+    *ret = (uint64_t)-1;
+    if (!u->matched) {
+      snprintf(msg, S, "Attempted to get subexpression %" PRId64 " from failed match", k);
+      return true;
+    }
+    if (k < 0 || k > re_ngroups(u->re)) {
+      snprintf(msg, S, "Attempted to get nonexistent subexpression %" PRId64, k);
+      return true;
+    }
+    if (!u->have_groups) {
+      long *gr = realloc(u->groups, 2 * ((size_t)re_ngroups(u->re) + 1) * sizeof *gr);
+      if (!gr) return false;
+      u->groups = gr;
+      if (!re_groups(u->re, u->subject, S, u->start, u->end, gr)) return false;
+      u->have_groups = true;
+    }
+    long b = u->groups[2 * k], e = u->groups[2 * k + 1];
+    size_t len = b < 0 || e < b ? 0 : (size_t)(e - b);
+    if (len > S - 1) len = S - 1;
+    memcpy(dst, u->subject + (b < 0 ? 0 : b), len);
+    dst[len] = 0;
+    *ret = 0;
+    return true;
+  }
+  case BO_RE_NGROUPS: {
+    char *msg = (char *)(uintptr_t)a[1];
+    if (!interp_check(in, a[1], S, true)) return false;
+    if (!u->matched) {
+      snprintf(msg, S, "Attempted to get subexpression count from failed match");
+      *ret = (uint64_t)-1;
+      return true;
+    }
+    *ret = (uint64_t)re_ngroups(u->re) + 1;
+    return true;
+  }
+  }
+  return false;
+}
+
+static void regex_free(Session *s) {
+  UserRegex *u = s->regex;
+  if (!u) return;
+  for (size_t i = 0; i < u->ncache; i++) re_free(u->cache[i].re);
+  free(u->cache);
+  free(u->subject);
+  free(u->groups);
+  free(u);
+  s->regex = NULL;
 }
 
 /* ---- the helper dispatcher ---- */
@@ -351,17 +479,19 @@ static bool helper(Interp *in, void *user, int32_t id, const uint64_t a[5], uint
     return true;
   }
   case BO_H_STAT_GET: {
+    if (!interp_check(in, a[3], 8, true)) break;
     StatHist h;
     StatValue *sv = stat_arg(s, in, a, &h);
     if (!sv) break;
     int which = (int)(a[2] & 0xff), shift = (int)(a[2] >> 8 & 0xff);
+    /* an empty aggregate: the program raises the error (a try may
+     * catch it) */
     if (sv->count == 0 && which != STAT_W_COUNT && which != STAT_W_SUM) {
-      free(sv);
-      session_error(s, "empty aggregate", (uint32_t)a[3]);
-      interp_fail(in, "aborted after an error");
-      return false;
+      *ret = (uint64_t)-1;
+    } else {
+      int64_t v = stat_extract(sv, (StatWhich)which, shift);
+      memcpy((void *)(uintptr_t)a[3], &v, 8);
     }
-    *ret = (uint64_t)stat_extract(sv, (StatWhich)which, shift);
     free(sv);
     return true;
   }
@@ -389,6 +519,9 @@ static bool helper(Interp *in, void *user, int32_t id, const uint64_t a[5], uint
                    (char *)(uintptr_t)a[0], S);
     return true;
   }
+  case BO_H_REGEX:
+    if (!regex_helper(s, in, a, ret)) break;
+    return true;
   default:
     interp_fail(in, "helper %d is not available to user probes", id);
     return false;
@@ -409,8 +542,19 @@ void session_run_user(Session *s, uint32_t prog) {
   if (prog >= s->obj.nprogs) return;
   const BoProg *p = &s->obj.progs[prog];
   if (!s->interp) {
-    InterpEnv env = {.user = s, .helper = helper, .map = map_ref};
+    /* recursive script functions are BPF-to-BPF calls: MAXNESTING of
+     * them (at most BO_MAX_RECURSION), in frames of their own (the
+     * outermost is the probe's) */
+    size_t frames = (size_t)s->obj.limits.maxnesting + 2;
+    if (frames > INTERP_FRAMES_LIMIT) frames = INTERP_FRAMES_LIMIT;
+    InterpEnv env = {.user = s, .helper = helper, .map = map_ref, .max_frames = frames};
     s->interp = interp_new(&env);
+    if (!s->interp) {
+      fprintf(stderr, "ERROR: out of memory for the user probes' interpreter\n");
+      s->errors++;
+      s->exiting = true;
+      return;
+    }
   }
   interp_add_region(s->interp, s->globals, s->globals_size, true);
   interp_add_region(s->interp, s->scratch, s->obj.scratch_size, true);
@@ -418,7 +562,7 @@ void session_run_user(Session *s, uint32_t prog) {
   /* MAXACTION bounds loops in the generated code; the budget only stops
    * a corrupt program */
   bool ok = interp_run(s->interp, p->insns, p->ninsns, 0, 100000000, &r);
-  if (!ok && strcmp(interp_error(s->interp), "aborted after an error") != 0) {
+  if (!ok) {
     fflush(s->out);
     fprintf(stderr, "ERROR: %s probe failed: %s\n", p->name, interp_error(s->interp));
     s->errors++;
@@ -435,7 +579,9 @@ void session_run_user(Session *s, uint32_t prog) {
 }
 
 void session_free_user(Session *s) {
+  regex_free(s);
   interp_free(s->interp);
+  free(s->map_globals);
   free(s->bufs);
   free(s->iters);
 }

@@ -9,6 +9,7 @@
 #include <bpf/btf.h>
 
 #include "runtime/common/format.h"
+#include "runtime/common/regex.h"
 #include "sema/sema_int.h"
 
 enum { MAX_ROUNDS = 64 };
@@ -242,8 +243,9 @@ static int find_member(struct btf *b, int id, const char *name) {
   return 0;
 }
 
-/* The script type of a final BTF type: char arrays are strings, numbers
- * and pointers are longs, anything else cannot be a value. */
+/* The script type of a final BTF type: numbers and pointers are longs,
+ * char arrays strings, anything else cannot be a value.  (A chain that
+ * ends in an array gives its address instead: see chain_value.) */
 static VType value_type(Sema *S, int id, bool *ok) {
   struct btf *b = target_btf(S->target, NULL);
   *ok = true;
@@ -302,10 +304,22 @@ static int follow_chain(Sema *S, Expr *e, int id) {
   return id;
 }
 
+/* An array reached through a pointer ($p->comm, @cast(...)->buf) is its
+ * address, as stap gives it (kernel_string($p->comm) reads it); a char
+ * array in a tracepoint's own record is its text. */
+static bool array_is_address(Sema *S, const Expr *e, int final) {
+  struct btf *b = target_btf(S->target, NULL);
+  if (!b || !final) return false;
+  const struct btf_type *t = btf__type_by_id(b, (unsigned)skip_mods(b, final));
+  if (!t || !btf_is_array(t)) return false;
+  const TargetVar *v = e->kind == E_TARGET ? e->ref : NULL;
+  return e->comps.len || !v || !v->is_field;
+}
+
 static VType chain_value(Sema *S, Expr *e, int id) {
   if (e->pretty) return VT_STRING;
   int final = follow_chain(S, e, id);
-  if (e->addr_of) return VT_LONG;
+  if (e->addr_of || array_is_address(S, e, final)) return VT_LONG;
   bool ok;
   VType t = value_type(S, final, &ok);
   if (!ok && S->final_round)
@@ -508,6 +522,20 @@ static void mark_written(Sema *S, Expr *lhs) {
     sema_error(S, lhs->loc, "target", "writing to a target variable needs guru mode (-g)");
 }
 
+/* The pattern of =~ and !~ (a literal: the parser sees to it) must
+ * compile, as stap reports it in pass 2. */
+static void check_regex(Sema *S, Expr *pat) {
+  if (pat->kind != E_STR) return;
+  ReError err;
+  Regex *re = re_compile(pat->str, pat->len, &err);
+  if (re) {
+    re_free(re);
+    return;
+  }
+  sema_error(S, pat->loc, arena_printf(S->arena, "string \"%s\"", pat->str),
+             "regex compilation error (at position %zu): %s", err.pos, err.msg);
+}
+
 static VType infer(Sema *S, Expr *e, VType want) {
   VType t = VT_UNKNOWN;
   switch (e->kind) {
@@ -607,6 +635,7 @@ static VType infer(Sema *S, Expr *e, VType want) {
     case OP_MATCH: case OP_NMATCH:
       infer(S, e->l, VT_STRING);
       infer(S, e->r, VT_STRING);
+      if (S->final_round) check_regex(S, e->r);
       t = VT_LONG;
       break;
     default:
@@ -849,6 +878,7 @@ static void check_stmt(Sema *S, Stmt *st) {
     if (st->catch_var) {
       Expr v = {.kind = E_VAR, .loc = st->catch_loc, .name = st->catch_var};
       Symbol *s = bind_var(S, &v, st->catch_var, false);
+      st->catch_ref = s;
       if (s) {
         s->written = true;
         sym_type(S, s, VT_STRING, st->catch_loc);
@@ -1089,8 +1119,25 @@ static void mark_reads_stmt(Stmt *st) {
   mark_reads_stmt(st->els);
 }
 
+/* The functions a call reaches, into seen (each once). */
+typedef struct Reach {
+  Arena *arena;
+  Vec seen;
+} Reach;
+
+static void reach_calls(Expr *e, void *ctx) {
+  Reach *r = ctx;
+  if (e->kind != E_CALL || !e->ref) return;
+  Function *f = e->ref;
+  for (size_t i = 0; i < r->seen.len; i++)
+    if (r->seen.items[i] == f) return;
+  vec_push(&r->seen, r->arena, f);
+  if (f->item && f->item->body) ast_walk_stmt(f->item->body, reach_calls, r);
+}
+
 /* Elide to a fixed point: dropping "argstr = sprintf(..., fd)" can leave
- * "fd = $fd" unread in turn. */
+ * "fd = $fd" unread in turn.  Then the functions are those still called
+ * (the prologue's _dfd_str when dfd_str is gone, say). */
 void check_elide(Sema *S) {
   if (S->opt->unoptimized || S->opt->listing) return;
   for (size_t i = 0; i < S->prog->probes.len; i++) {
@@ -1107,4 +1154,18 @@ void check_elide(Sema *S) {
       prune_locals(&p->locals);
     }
   }
+  Reach r = {.arena = S->arena};
+  for (size_t i = 0; i < S->prog->probes.len; i++) {
+    Probe *p = S->prog->probes.items[i];
+    ast_walk_stmt(p->body, reach_calls, &r);
+    if (p->cond) ast_walk_expr(p->cond, reach_calls, &r);
+  }
+  Vec kept = {0};
+  for (size_t i = 0; i < S->prog->functions.len; i++)
+    for (size_t k = 0; k < r.seen.len; k++)
+      if (r.seen.items[k] == S->prog->functions.items[i]) {
+        vec_push(&kept, S->arena, S->prog->functions.items[i]);
+        break;
+      }
+  S->prog->functions = kept;
 }

@@ -10,6 +10,7 @@
 
 #include "front/printer.h"
 #include "sema/sema_int.h"
+#include "target/uparams.h"
 #include "target/usym.h"
 
 enum { MAX_ALIAS_DEPTH = 32 };
@@ -234,67 +235,6 @@ static int expand_trace(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
   return (int)evs.len;
 }
 
-static bool is_keyword(const char *s) {
-  static const char *const kws[] = {"probe", "global", "function", "private", "if", "else",
-                                     "while", "for", "foreach", "in", "limit", "return",
-                                     "delete", "break", "continue", "next", "try", "catch"};
-  for (size_t i = 0; i < sizeof kws / sizeof *kws; i++)
-    if (strcmp(s, kws[i]) == 0) return true;
-  return false;
-}
-
-/* The prologue stap's syscall aliases give: name, one variable per
- * argument (pointers also as NAME_uaddr, user strings read and quoted),
- * argstr; on return, retstr. */
-static Stmt *syscall_prologue(Sema *S, TargetSyscall *sc, bool ret) {
-  const Vec *sargs = target_syscall_args(S->target, sc);
-  StrBuf sb, fmt, args;
-  sb_init(&sb);
-  sb_init(&fmt);
-  sb_init(&args);
-  sb_printf(&sb, "name = \"%s\"; ", sc->name);
-  if (ret) {
-    sb_puts(&sb, "retstr = sprintf(\"%d\", $return); ");
-  } else {
-    bool quoted = sema_functions_named(S, "user_string_quoted") != NULL;
-    for (size_t i = 0; i < sargs->len; i++) {
-      const TargetVar *v = sargs->items[i];
-      /* An argument may not take the name of a keyword or of a variable
-       * the prologue sets itself (newuname's "name"). */
-      bool clash = is_keyword(v->name) || !strcmp(v->name, "name") ||
-                   !strcmp(v->name, "argstr") || !strcmp(v->name, "retstr");
-      const char *n = clash ? arena_printf(S->arena, "%s_arg", v->name) : v->name;
-      bool ptr = strchr(v->ctype, '*') != NULL;
-      /* Input strings (const char *filename) are read; other pointers,
-       * like read()'s buffer, are only addresses. */
-      bool str = ptr && strstr(v->ctype, "const char") && !strstr(v->ctype, "**");
-      if (i) {
-        sb_puts(&fmt, ", ");
-      }
-      sb_printf(&args, ", %s", n);
-      if (str && quoted) {
-        sb_printf(&sb, "%s_uaddr = $%s; %s = user_string_quoted($%s); ", n, v->name, n, v->name);
-        sb_puts(&fmt, "%s");
-      } else if (ptr) {
-        sb_printf(&sb, "%s_uaddr = $%s; %s = $%s; ", n, v->name, n, v->name);
-        sb_puts(&fmt, "%p");
-      } else {
-        sb_printf(&sb, "%s = $%s; ", n, v->name);
-        sb_puts(&fmt, "%d");
-      }
-    }
-    if (sargs->len)
-      sb_printf(&sb, "argstr = sprintf(\"%s\"%s)", sb_cstr(&fmt), sb_cstr(&args));
-    else
-      sb_puts(&sb, "argstr = \"\"");
-  }
-  Stmt *s = probes_parse_body(S, sb_cstr(&sb));
-  sb_free(&sb);
-  sb_free(&fmt);
-  sb_free(&args);
-  return s;
-}
-
 /* syscall.NAME[.return], NAME a glob */
 static int expand_syscall(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
   const ProbeComp *nc = comp(comps, 1);
@@ -344,6 +284,17 @@ static int expand_usyms(Sema *S, Ctx *cx, const ProbeComp *pc, const char *path,
     } else {
       p->target = path;
       p->symbol = u->name;
+      /* Parameters from DWARF, when the executable has it (without, the
+       * probe has no $variables); a return probe has $return only, as the
+       * argument registers no longer hold them. */
+      TargetVar *rv;
+      Vec params = {0};
+      const char *arch = S->target->kernel ? S->target->kernel->arch : NULL;
+      if (!uparams_of(path, u->name, u->addr, arch, S->arena, ret ? &params : &p->vars, &rv) &&
+          ret && rv) {
+        vec_push(&p->vars, S->arena, rv);
+        continue;
+      }
     }
     if (ret) add_return_var(S, p, "long", 0);
   }
@@ -422,7 +373,8 @@ static int expand_process(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
                       "function", NULL, ret, body);
 }
 
-/* perf.(hw|sw|hw_cache|raw).NAME[.sample(N)] */
+/* perf.(hw|sw).NAME[.sample(N)][.process]: .process counts the -c/-x
+ * target process only. */
 static int expand_perf(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
   const ProbeComp *type = comp(comps, 1), *name = comp(comps, 2);
   if (!type || !name || strpbrk(name->name, "*?[")) return 0;
@@ -441,10 +393,19 @@ static int expand_perf(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
   while (known[k] && strcmp(known[k], name->name) != 0) k++;
   if (!known[k]) return 0;
   int64_t sample = 1000000;
+  bool target = false;
   for (size_t i = 3; i < comps->len; i++) {
     const ProbeComp *c = comp(comps, i);
-    if (strcmp(c->name, "sample") == 0) {
+    if (strcmp(c->name, "sample") == 0 && !target) {
       if (!num_arg(S, c, &sample)) return -1;
+    } else if (strcmp(c->name, "process") == 0 && i == comps->len - 1) {
+      if (c->arg) {
+        sema_error(S, c->loc, "probe point", "perf counters of processes by name "
+                   "(.process(\"NAME\")) are not available on the bpf runtime; "
+                   ".process counts the target process (-c, -x)");
+        return -1;
+      }
+      target = true;
     } else {
       return 0;
     }
@@ -452,6 +413,7 @@ static int expand_perf(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
   Probe *p = new_probe(S, cx, PF_PERF, comps_text(S, comps), body);
   p->perf_event = arena_printf(S->arena, "%s.%s", type->name, name->name);
   p->period_ns = sample;
+  p->perf_target = target;
   return 1;
 }
 

@@ -83,6 +83,7 @@ typedef struct Probe {
   int64_t randomize_ns;    /* timers: .randomize(N) */
   int64_t sequence;        /* begin/end/error(N) ordering */
   const char *perf_event;  /* perf.hw.cpu_cycles -> "hw.cpu_cycles" */
+  bool perf_target;        /* perf...process: the target process only */
   int64_t address;         /* process(P).statement(ADDR): the address */
   Vec vars;                /* TargetVar*: the $context variables here */
   Stmt *body;              /* the handler: alias bodies and the user's */

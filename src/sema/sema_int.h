@@ -2,6 +2,7 @@
  *   sema.c    tables of globals, functions and aliases; library loading
  *             on demand; the order of the work
  *   probes.c  probe point expansion: aliases and built-in families
+ *   syscall_args.c  the syscall probes' prologue (argstr, retstr)
  *   check.c   binding identifiers and $targets, type inference, checks
  *   dump.c    -p2 and -L output */
 #ifndef CTAP_SEMA_SEMA_INT_H
@@ -41,6 +42,10 @@ const char *sema_suggest(const char *name, const Vec *candidates);
 /* probes.c */
 void probes_expand_item(Sema *S, Item *it);
 Stmt *probes_parse_body(Sema *S, const char *text);
+
+/* syscall_args.c: the body a syscall probe starts with (name, the
+ * argument variables, argstr; on return retval and retstr) */
+Stmt *syscall_prologue(Sema *S, TargetSyscall *sc, bool ret);
 
 /* check.c */
 void check_program(Sema *S);

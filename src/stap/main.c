@@ -152,6 +152,7 @@ static int later_passes(const StapOptions *opt, Program *prog, Target *target, A
   } else {
     fprintf(stderr, "Keeping temporary directory \"%s\"\n", dir);
   }
+  if (rc) fputs("Pass 5: run failed.  [man error::pass5]\n", stderr);
   return rc;
 }
 

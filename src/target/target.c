@@ -453,6 +453,8 @@ static TargetVar *parse_format_field(Target *t, const char *line) {
   return v;
 }
 
+static void syscall_arg_type(Target *t, TargetVar *v);
+
 /* The fields of events/SYSTEM/EVENT/format, after the common ones. */
 static void read_format(Target *t, const char *system, const char *event, Vec *out,
                         bool skip_syscall_nr) {
@@ -466,6 +468,7 @@ static void read_format(Target *t, const char *system, const char *event, Vec *o
     TargetVar *v = parse_format_field(t, line);
     if (!v || strncmp(v->name, "common_", 7) == 0) continue;
     if (skip_syscall_nr && strcmp(v->name, "__syscall_nr") == 0) continue;
+    if (strcmp(system, "syscalls") == 0) syscall_arg_type(t, v);
     vec_push(out, t->arena, v);
   }
   fclose(fp);
@@ -692,6 +695,70 @@ static void add_syscall(Target *t, const char *name, Vec args, bool loaded) {
   vec_push(&t->syscall_list, t->arena, s);
 }
 
+/* A syscall argument's value from its C type.  The kernel passes each
+ * argument in a 64-bit register and the syscalls:* records keep it as 8
+ * bytes, but only the C type's bytes are the value: `int dfd` of -100
+ * arrives as 0x00000000ffffff9c from a caller that set only the low half
+ * (SYSCALL_DEFINE's wrappers truncate the same way).  So v->size becomes
+ * the type's size and v->is_signed its signedness (tracefs gives 0 for
+ * every argument).  The types syscall prototypes use are known by name;
+ * another typedef is looked up in BTF; failing both, the slot stays as
+ * it is (8 bytes, unsigned). */
+static void syscall_arg_type(Target *t, TargetVar *v) {
+  if (!v->ctype || v->data_loc || (v->size != 8 && v->size != 4)) return;
+  if (strchr(v->ctype, '*') || strchr(v->ctype, '[')) {
+    v->is_signed = false; /* an address */
+    return;
+  }
+  const char *c = v->ctype;
+  while (!strncmp(c, "const ", 6) || !strncmp(c, "volatile ", 9)) c += c[0] == 'c' ? 6 : 9;
+  static const struct { const char *name; int size; bool is_signed; } known[] = {
+      {"int", 4, true},            {"signed int", 4, true},      {"unsigned int", 4, false},
+      {"unsigned", 4, false},      {"long", 8, true},            {"long int", 8, true},
+      {"unsigned long", 8, false}, {"long long", 8, true},       {"unsigned long long", 8, false},
+      {"short", 2, true},          {"unsigned short", 2, false}, {"char", 1, true},
+      {"unsigned char", 1, false}, {"size_t", 8, false},         {"ssize_t", 8, true},
+      {"pid_t", 4, true},          {"uid_t", 4, false},          {"gid_t", 4, false},
+      {"qid_t", 4, false},         {"umode_t", 2, false},        {"loff_t", 8, true},
+      {"off_t", 8, true},          {"key_t", 4, true},           {"key_serial_t", 4, true},
+      {"mqd_t", 4, true},          {"timer_t", 4, true},         {"clockid_t", 4, true},
+      {"rwf_t", 4, true},          {"aio_context_t", 8, false},  {"u8", 1, false},
+      {"u16", 2, false},           {"u32", 4, false},            {"u64", 8, false},
+      {"__u8", 1, false},          {"__u16", 2, false},          {"__u32", 4, false},
+      {"__u64", 8, false},         {"s32", 4, true},             {"s64", 8, true},
+      {"__s32", 4, true},          {"__s64", 8, true},           {"old_uid_t", 2, false},
+      {"old_gid_t", 2, false},     {"cap_user_header_t", 8, false},
+      {"cap_user_data_t", 8, false},
+  };
+  int size = 0;
+  bool sign = false;
+  for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+    if (strcmp(c, known[i].name) == 0) {
+      size = known[i].size;
+      sign = known[i].is_signed;
+      break;
+    }
+  if (!size && !strncmp(c, "enum ", 5)) {
+    size = 4; /* unsigned int: the kernel's enums here have no negative values */
+  } else if (!size) {
+    struct btf *b = target_btf(t, NULL);
+    int id = b ? target_type_id(t, c) : 0;
+    const struct btf_type *bt = id > 0 ? btf__type_by_id(b, (unsigned)btf__resolve_type(b, (unsigned)id)) : NULL;
+    if (!bt) return;
+    if (btf_is_ptr(bt)) {
+      size = 8;
+    } else if (btf_is_int(bt) || btf_is_enum(bt)) {
+      size = (int)bt->size;
+      sign = type_is_signed(b, id);
+    } else {
+      return;
+    }
+  }
+  if (size > v->size) return;
+  v->size = size;
+  v->is_signed = sign;
+}
+
 /* Running kernel: the syscalls:sys_enter_NAME events and their fields. */
 static void load_syscalls_tracefs(Target *t) {
   const char *dir = find_tracefs(t);
@@ -735,7 +802,12 @@ static void load_syscalls_headers(Target *t) {
   sb_init(&decl);
   char line[1024];
   bool in_decl = false;
-  while (fgets(line, sizeof line, fp)) {
+  /* After the header, the calls the architecture defines itself (mmap,
+   * arch_prctl, ... on x86_64), which it does not declare. */
+  const char *const *arch = target_syscall_arch_prototypes(t);
+  size_t ai = 0;
+  while (fgets(line, sizeof line, fp) ||
+         (arch && arch[ai] && snprintf(line, sizeof line, "%s\n", arch[ai++]) > 0)) {
     if (!in_decl && !strstr(line, "asmlinkage long sys_")) continue;
     if (!in_decl) sb_clear(&decl);
     sb_puts(&decl, line);
@@ -746,6 +818,10 @@ static void load_syscalls_headers(Target *t) {
     const char *close = paren ? strrchr(paren, ')') : NULL;
     if (!paren || !close) continue;
     char *name = arena_strndup(t->arena, s, (size_t)(paren - s));
+    /* Where the architecture's numbers are known, only its calls: the
+     * header also declares other architectures' and compat calls
+     * (chown16, fcntl64, ...), which have no syscalls:* events here. */
+    if (target_syscall_table_known(t) && target_syscall_nr(t, name) < 0) continue;
     char sym[300];
     snprintf(sym, sizeof sym, "__x64_sys_%s", name);
     if (t->func_names.len && !t->funcs_from_btf && !target_function_exists(t, sym) &&
@@ -786,6 +862,7 @@ static void load_syscalls_headers(Target *t) {
       v->offset = 16 + 8 * (int)args.len;
       v->size = 8;
       v->is_signed = !strchr(v->ctype, '*') && !strstr(v->ctype, "unsigned");
+      syscall_arg_type(t, v);
       vec_push(&args, t->arena, v);
     }
     add_syscall(t, name, args, true);

@@ -59,8 +59,12 @@ typedef struct TargetVar {
   bool is_field;     /* a tracepoint's record field, not one of its
                         arguments (TP_PROTO) */
   int offset, size;  /* record fields and syscall arguments: where they
-                        are in the trace record, and their size */
-  bool is_signed;    /* record fields: sign-extend when loading */
+                        are in the trace record, and how many bytes to
+                        load there: a syscall argument's slot is 8 bytes,
+                        its value the C type's (4 for `int dfd`, the low
+                        half of the slot on these little-endian targets) */
+  bool is_signed;    /* sign-extend when loading: from the C type for
+                        syscall arguments (tracefs says 0 for all) */
   bool data_loc;     /* a __data_loc field: a u32 (length << 16 | offset) */
 } TargetVar;
 
@@ -105,6 +109,8 @@ typedef struct Target {
   HashMap syscalls;         /* name -> TargetSyscall* */
   Vec syscall_list;         /* TargetSyscall*, sorted by name */
   bool syscalls_loaded;
+  struct TargetSyscallAbi *sysabi; /* target_syscall_abi(), once tried */
+  bool sysabi_tried;
   const char *tracefs;      /* tracefs mount, or NULL */
   KConfig *kconfig;         /* the kernel's .config (CONFIG_HZ, ...) */
   HashMap module_paths;     /* module name -> .ko path; "btf:M" -> its BTF */
@@ -143,5 +149,31 @@ const Vec *target_event_vars(Target *t, TargetEvent *ev);
 
 void target_syscalls_matching(Target *t, const char *glob, Vec *out);
 const Vec *target_syscall_args(Target *t, TargetSyscall *sc);
+
+/* What a BPF program taking every system call from the raw tracepoints
+ * sys_enter(regs, id) and sys_exit(regs, ret) needs (sysabi.c): where
+ * struct pt_regs keeps the arguments and, at exit, the number; how to
+ * tell a 32-bit (compat) syscall, whose numbers are another table's
+ * (the syscalls:* tracepoints ignore those, and so must we). */
+typedef struct TargetSyscallAbi {
+  int arg_offset[6];     /* struct pt_regs: the arguments */
+  int nr_offset;         /* struct pt_regs: the number (orig_ax) */
+  int compat_offset;     /* task_struct: the u32 thread_info.status */
+  unsigned compat_mask;  /* its bit for a compat syscall (TS_COMPAT) */
+} TargetSyscallAbi;
+
+/* The target's ABI, or NULL: an architecture without a syscall table
+ * here, or no BTF (for the task_struct layout, and the programs are BTF
+ * raw tracepoints). */
+const TargetSyscallAbi *target_syscall_abi(Target *t);
+/* The number of syscall NAME (as tracefs and syscall.NAME spell it:
+ * "newuname" is uname's) in the target's architecture, or -1. */
+int target_syscall_nr(Target *t, const char *name);
+/* Does this file know the target architecture's syscall numbers? */
+bool target_syscall_table_known(Target *t);
+/* Prototypes ("asmlinkage long sys_mmap(...);") of the calls the target
+ * architecture defines itself, which include/linux/syscalls.h does not
+ * declare; NULL-terminated, or NULL. */
+const char *const *target_syscall_arch_prototypes(Target *t);
 
 #endif

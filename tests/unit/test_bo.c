@@ -105,13 +105,18 @@ static struct bpf_insn user_insns2[] = {
     INSN_INIT(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
 };
 
+/* An array's initial value (constant data such as regex automata),
+ * with a NUL inside: it is bytes, not a string. */
+static const char full_init[64] = "initial\0value of an array map";
+
 static BoMap full_maps[] = {
-    {"globals", BPF_MAP_TYPE_ARRAY, 4, 64, 1, 0},
-    {"out", BPF_MAP_TYPE_RINGBUF, 0, 0, 1 << 16, 0},
-    {"scratch", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 256, 1, 0},
-    {"arr_x", BPF_MAP_TYPE_HASH, 4, 8, 2048, BPF_F_NO_PREALLOC},
-    {"stat_y", BPF_MAP_TYPE_PERCPU_HASH, 4, 64, 100, 0},
-    {"lru_z", BPF_MAP_TYPE_LRU_HASH, 4, 8, 128, 0},
+    {"globals", BPF_MAP_TYPE_ARRAY, 4, 64, 1, 0, NULL},
+    {"out", BPF_MAP_TYPE_RINGBUF, 0, 0, 1 << 16, 0, NULL},
+    {"scratch", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 256, 1, 0, NULL},
+    {"arr_x", BPF_MAP_TYPE_HASH, 4, 8, 2048, BPF_F_NO_PREALLOC, NULL},
+    {"stat_y", BPF_MAP_TYPE_PERCPU_HASH, 4, 64, 100, 0, NULL},
+    {"lru_z", BPF_MAP_TYPE_LRU_HASH, 4, 8, 128, 0, NULL},
+    {"const_w", BPF_MAP_TYPE_ARRAY, 4, 64, 1, BPF_F_RDONLY_PROG, full_init},
 };
 
 static const char fmt0[] = "a%db\0c%s\n";         /* 9 bytes, a NUL inside */
@@ -139,7 +144,7 @@ static void make_full(Full *f) {
   o->release = "6.18.44-fc-v657";
   o->limits = (BoLimits){128, 2048, 1000, 10, 3, 100, 1 << 16};
   o->maps = full_maps;
-  o->nmaps = 6;
+  o->nmaps = 7;
   o->globals_map = 0;
   o->ringbuf_map = 1;
   o->scratch_map = 2;
@@ -259,7 +264,8 @@ static bool same_obj(const BoObject *a, const BoObject *b) {
     const BoMap *x = &a->maps[i], *y = &b->maps[i];
     SAME(same_str(x->name, y->name) && x->type == y->type &&
              x->key_size == y->key_size && x->value_size == y->value_size &&
-             x->max_entries == y->max_entries && x->flags == y->flags,
+             x->max_entries == y->max_entries && x->flags == y->flags &&
+             !x->init == !y->init && (!x->init || !memcmp(x->init, y->init, x->value_size)),
          "map %u", i);
   }
   SAME(a->nprogs == b->nprogs, "nprogs");
@@ -571,7 +577,7 @@ static void test_libbpf_open(void) {
       mgood += ok;
     }
   }
-  check("libbpf-sees-maps", nmap == 6 && mgood == 6);
+  check("libbpf-sees-maps", nmap == 7 && mgood == 7);
   bpf_object__close(obj);
 
   size_t n;
@@ -637,12 +643,12 @@ static void run_programs(struct bpf_object *obj) {
  * libbpf must ignore. */
 static void test_libbpf_load(void) {
   static BoMap maps[] = {
-      {"m_array", BPF_MAP_TYPE_ARRAY, 4, 64, 1, 0},
-      {"m_percpu_array", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 256, 1, 0},
-      {"m_hash", BPF_MAP_TYPE_HASH, 4, 8, 1024, BPF_F_NO_PREALLOC},
-      {"m_percpu_hash", BPF_MAP_TYPE_PERCPU_HASH, 4, 16, 128, 0},
-      {"m_lru_hash", BPF_MAP_TYPE_LRU_HASH, 4, 8, 128, 0},
-      {"m_ringbuf", BPF_MAP_TYPE_RINGBUF, 0, 0, 1 << 16, 0},
+      {"m_array", BPF_MAP_TYPE_ARRAY, 4, 64, 1, 0, NULL},
+      {"m_percpu_array", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 256, 1, 0, NULL},
+      {"m_hash", BPF_MAP_TYPE_HASH, 4, 8, 1024, BPF_F_NO_PREALLOC, NULL},
+      {"m_percpu_hash", BPF_MAP_TYPE_PERCPU_HASH, 4, 16, 128, 0, NULL},
+      {"m_lru_hash", BPF_MAP_TYPE_LRU_HASH, 4, 8, 128, 0, NULL},
+      {"m_ringbuf", BPF_MAP_TYPE_RINGBUF, 0, 0, 1 << 16, 0, NULL},
   };
   BoObject o = {.name = "load_test", .maps = maps, .nmaps = 6,
                 .ringbuf_map = 5, .scratch_map = 1};
@@ -760,7 +766,7 @@ static void test_rejects(void) {
   /* The object part: name, release, 7 limits, then globals_map. */
   size_t gm = meta + 16 + 4 + strlen("stap_0123abcd") + 4 +
               strlen("6.18.44-fc-v657") + 7 * 4;
-  put32(v, 6);
+  put32(v, 7);
   check("reject-map-index", rejects_patch(good, n, gm, v, 4, "out of range"));
   /* Probe 0 is kind, prog, flags, then point "MARKPOINT"; the probe count
    * is just before it. */

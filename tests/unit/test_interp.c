@@ -101,7 +101,7 @@ static bool map(Interp *ip, void *user, uint32_t index, uint64_t *value) {
   return true;
 }
 
-static const InterpEnv env = {NULL, helper, map};
+static const InterpEnv env = {.helper = helper, .map = map};
 
 /* ---- running ------------------------------------------------------- */
 
@@ -589,7 +589,7 @@ static void test_ld(void) {
   FAULT("ld/legacy-abs", 0, "unknown opcode 0x20",
         I(BPF_LD | BPF_ABS | BPF_W, 0, 0, 0, 0), EXIT);
   {
-    InterpEnv none = {NULL, NULL, NULL};
+    InterpEnv none = {0};
     Interp *bare = interp_new(&none);
     const struct bpf_insn p[] = {LDMAP(0, 1), EXIT};
     const struct bpf_insn q[] = {CALL(1), EXIT};
@@ -670,6 +670,29 @@ static void test_call(void) {
   check("call/recursion-past-limit",
         !ok && strstr(interp_error(in), "nested too deeply") &&
             interp_error_insn(in) == 5);
+  /* A larger frame limit (staprun asks for MAXNESTING + 2): the same
+   * program recurses as deep as it allows, and each frame's stack is its
+   * own. */
+  {
+    InterpEnv deep = env;
+    deep.max_frames = 100;
+    Interp *d = interp_new(&deep);
+    const struct bpf_insn own[] = {
+        MOVK(1, 97), PCALL(1), EXIT,
+        /* f(n): fp-8 = n; f(n - 1) unless n == 0; r0 = fp-8 + r0 */
+        STX(BPF_DW, 10, 1, -8), MOVK(0, 0), JK(BPF_JEQ, 1, 0, 2),
+        ALU64K(BPF_SUB, 1, 1), PCALL(-5), LDX(BPF_DW, 1, 10, -8),
+        ALU64X(BPF_ADD, 0, 1), EXIT};
+    check("call/max-frames-deep", d && interp_run(d, rec, N(rec), 98, 100000, &r0) &&
+                                      r0 == 98);
+    check("call/max-frames-past", d && !interp_run(d, rec, N(rec), 99, 100000, &r0) &&
+                                      strstr(interp_error(d), "over 100 frames"));
+    check("call/max-frames-own-stacks",
+          d && interp_run(d, own, N(own), 0, 100000, &r0) && r0 == 97 * 98 / 2);
+    interp_free(d);
+    deep.max_frames = INTERP_FRAMES_LIMIT + 1;
+    check("call/max-frames-over-limit", interp_new(&deep) == NULL);
+  }
   FAULT("call/target-out-of-range", 0, "jump out of range", PCALL(5), EXIT);
   FAULT("call/target-negative", 1, "jump out of range", MOVK(0, 0), PCALL(-3),
         EXIT);

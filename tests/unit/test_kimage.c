@@ -22,7 +22,9 @@
 
 #include "target/kimage.h"
 
-static int failures;
+#define UNIT "kimage"
+#include "unit.h"
+
 static char tmpdir[] = "/tmp/ctap-kimage.XXXXXX";
 
 /* A growable byte buffer for building test inputs. */
@@ -31,20 +33,6 @@ typedef struct {
   size_t n;         /* length */
   size_t cap;       /* allocated size of p */
 } Bytes;
-
-static void check(const char *name, bool ok, const char *fmt, ...) {
-  printf("%s: unit/kimage/%s\n", ok ? "PASS" : "FAIL", name);
-  if (ok) return;
-  failures++;
-  if (fmt) {
-    va_list ap;
-    va_start(ap, fmt);
-    printf("    ");
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-  }
-}
 
 static char *tmp_path(const char *name) {
   static char buf[8][256];
@@ -210,7 +198,7 @@ static void expect_error(const char *name, const char *path, const char *want, b
   snprintf(full, sizeof full, "%s: %s", path, want);
   bool ok = rc == want_rc && data == NULL && size == 0 && err &&
             (prefix ? strncmp(err, full, strlen(full)) == 0 : strcmp(err, full) == 0);
-  check(name, ok, "rc %d (want %d)\n    expected: %s%s\n    got:      %s", rc, want_rc, full,
+  checkf(name, ok, "rc %d (want %d)\n    expected: %s%s\n    got:      %s", rc, want_rc, full,
         prefix ? "..." : "", err ? err : "(null)");
   free(err);
   if (rc == 0) free(data);
@@ -228,7 +216,7 @@ static void expect_btf(const char *name, const char *path, const Bytes *want) {
     ok = b && btf__find_by_name_kind(b, "task_struct", BTF_KIND_STRUCT) > 0;
     btf__free(b);
   }
-  check(name, ok, "rc %d, %zu bytes (want %zu), err %s", rc, size, want->n, err ? err : "(null)");
+  checkf(name, ok, "rc %d, %zu bytes (want %zu), err %s", rc, size, want->n, err ? err : "(null)");
   free(data);
   free(err);
 }
@@ -384,7 +372,7 @@ int main(void) {
   int rc = kimage_read_btf(p, &data, &size, &err);
   snprintf(want, sizeof want, "%s: the xz payload at offset 0 is corrupt (", p);
   size_t wn = strlen(want);
-  check("corrupt-xz",
+  checkf("corrupt-xz",
         rc == -EINVAL && err && strncmp(err, want, wn) == 0 &&
             sscanf(err + wn, "%zu bytes of ELF decoded)", &decoded) == 1 && decoded > 0 &&
             decoded <= elf.n && !data,

@@ -4,6 +4,7 @@
 #ifndef CTAP_TESTS_UNIT_H
 #define CTAP_TESTS_UNIT_H
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #ifndef UNIT
@@ -15,6 +16,19 @@ static int failures;
 static void check(const char *name, int ok) {
   printf("%s: unit/" UNIT "/%s\n", ok ? "PASS" : "FAIL", name);
   if (!ok) failures++;
+}
+
+/* check, with a line of detail under a failure */
+__attribute__((format(printf, 3, 4), unused))
+static void checkf(const char *name, int ok, const char *fmt, ...) {
+  check(name, ok);
+  if (ok) return;
+  va_list ap;
+  va_start(ap, fmt);
+  printf("    ");
+  vprintf(fmt, ap);
+  printf("\n");
+  va_end(ap);
 }
 
 #endif

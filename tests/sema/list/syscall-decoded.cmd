@@ -1,0 +1,1 @@
+stap -L 'syscall.mprotect'; stap -L 'syscall.write'; stap -L 'syscall.kill.return'
