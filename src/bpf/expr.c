@@ -399,7 +399,7 @@ static void gen_pair(Gen *g, Expr *l, Expr *r) {
 }
 
 /* Signed r0 = r0 / r1 or r0 % r1 (r1 != 0), without the v4 sdiv. */
-static void signed_divmod(Gen *g, bool mod) {
+void gen_sdivmod(Gen *g, bool mod) {
   /* r2 = sign of the result, r0 and r1 made non-negative */
   uint32_t l1 = emit_label(E), l2 = emit_label(E), l3 = emit_label(E);
   emit_mov_imm(E, R2, 0);
@@ -427,7 +427,7 @@ static void arith(Gen *g, Op op, SrcLoc loc) {
     bool mod = op == OP_MOD || op == OP_MOD_ASSIGN;
     check_error(g, BPF_JNE, R1, 0, BO_ERR_DIVZERO,
                 gen_site(g, loc, arena_printf(g->arena, "operator '%s'", op_spelling(op))));
-    signed_divmod(g, mod);
+    gen_sdivmod(g, mod);
     break;
   }
   case OP_SHL: case OP_SHL_ASSIGN: emit_alu(E, BPF_LSH, R0, R1); break;
@@ -766,7 +766,7 @@ static void gen_aggregate(Gen *g, Expr *lhs, Expr *rhs) {
     emit_stx(E, BPF_DW, R_SCR, (int16_t)dv, R4);
     emit_mov(E, R0, R4);
     emit_mov(E, R1, R2);
-    signed_divmod(g, false);
+    gen_sdiv(g);
     emit_ldx(E, BPF_DW, R3, R_PTR, (int16_t)offsetof(StatValue, avg_s));
     emit_alu(E, BPF_ADD, R3, R0);
     emit_stx(E, BPF_DW, R_PTR, (int16_t)offsetof(StatValue, avg_s), R3);
@@ -871,18 +871,18 @@ static void gen_aggregate(Gen *g, Expr *lhs, Expr *rhs) {
   g->top = mark;
 }
 
-/* @count(x) ... in a user program: r0 = the extractor's value. */
+/* @count(x) ...: r0 = the extractor's value. */
 static void gen_stat(Gen *g, Expr *x) {
   Expr *base = x->l;
-  if (!g->user) {
-    gen_error(g, x->loc, "reading a statistic in a kernel probe is not available on the bpf "
-              "runtime; read it in a begin, end or timer probe");
-    return;
-  }
   GGlobal *gg = array_of(g, base);
   if (!gg) return;
   uint32_t mark = g->top;
   uint32_t key = build_key(g, gg, base->kind == E_INDEX ? &base->args : NULL);
+  if (!g->user) {
+    gen_stat_kernel(g, x, gg, key); /* stats.c */
+    g->top = mark;
+    return;
+  }
   static const int which[] = {[STAT_COUNT] = STAT_W_COUNT, [STAT_SUM] = STAT_W_SUM,
                               [STAT_MIN] = STAT_W_MIN,     [STAT_MAX] = STAT_W_MAX,
                               [STAT_AVG] = STAT_W_AVG,     [STAT_VARIANCE] = STAT_W_VARIANCE};

@@ -159,6 +159,10 @@ void map_call(Gen *g, int helper, uint32_t map, uint32_t key, int value_off, uin
 GGlobal *array_of(Gen *g, Expr *x);
 void check_error(Gen *g, uint8_t op, uint8_t reg, int32_t imm, int kind, uint32_t site);
 void read_kernel(Gen *g, int size, bool sign, SrcLoc loc);
+/* Signed r0 = r0 / r1 or r0 % r1 (r1 != 0), without the v4 sdiv; r2 is
+ * lost. */
+void gen_sdivmod(Gen *g, bool mod);
+#define gen_sdiv(g) gen_sdivmod((g), false)
 /* Byte offset of member name in BTF struct/union id, or -1. */
 struct btf;
 long member_offset(const struct btf *b, int id, const char *name);
@@ -181,8 +185,13 @@ void gen_render(Gen *g, const FmtDirective *d, int nd, uint32_t args, Loc dst);
  * the loop.  The body is generated at once, as a segment of the
  * program's code laid out after it (BoProg.ncode). */
 enum { BPF_LOOP_MAX = 1 << 23 }; /* the kernel's bound on count */
+enum { GEN_MAX_CPUS = 8192 };     /* the most CPUs a loop over them visits
+                                     (the kernel's NR_CPUS bound) */
 typedef void LoopBody(Gen *g, void *arg, uint32_t next, uint32_t stop);
 void gen_bpf_loop(Gen *g, uint32_t count, LoopBody *body, void *arg);
+/* body(g, arg, next, stop) for each element of map, r2 = its key and r3
+ * = its value (pointers into the map) on entry. */
+void gen_bpf_for_each(Gen *g, uint32_t map, LoopBody *body, void *arg);
 /* quote.c: the text-quoting builtins (text_strn, user_buffer_quoted_error,
  * kernel_buffer_quoted_error) into dst; false if x is none of them. */
 bool gen_quote_builtin(Gen *g, Expr *x, const char *name, Loc dst);
@@ -194,6 +203,9 @@ bool gen_string_str(Gen *g, Expr *x, const char *name, Loc dst);
  * false if x is not the one named. */
 bool gen_string_long(Gen *g, Expr *x, const char *name);
 bool gen_string_str(Gen *g, Expr *x, const char *name, Loc dst);
+/* stats.c: r0 = the statistic x (@count ...) of gg at key, in a kernel
+ * program. */
+void gen_stat_kernel(Gen *g, Expr *x, GGlobal *gg, uint32_t key);
 /* regex.c: x =~ or !~ its pattern (r0 = 1 or 0); matched(n) into dst;
  * ngroups() in r0. */
 typedef struct GRegex GRegex;

@@ -3,6 +3,7 @@
  * the kernel's verifier), foreach over a map (user programs, through
  * staprun's iterator helpers), delete, next/return/break/continue, and
  * try/catch (a handler for the errors raised inside, see expr.c). */
+#include <stddef.h>
 #include <string.h>
 
 #include "bpf/gen.h"
@@ -44,25 +45,50 @@ static void loop_pass(Gen *g, Stmt *s, uint32_t next, uint32_t brk) {
   emit_ja(E, next);
 }
 
-/* ---- while and for in kernel programs ----
+/* ---- Loop bodies in kernel programs ----
  *
  * The verifier cannot see a script loop end, so in a kernel program each
- * pass is a bpf_loop body (loop.c), run at most MAXACTION + 1 times
- * (MAXACTION ends it first).  A body is a function of its own: what
- * leaves the loop other than its end (an error, next or a probe's
- * return, a function's return) cannot jump out, so it records why in a
- * flag and stops the loop; after bpf_loop the program acts on it. */
+ * pass of a while or for is a bpf_loop body (loop.c), run at most
+ * MAXACTION + 1 times (MAXACTION ends it first), and each element of a
+ * foreach a bpf_for_each_map_elem body.  A body is a function of its
+ * own: what leaves the loop other than its end (an error, next or a
+ * probe's return, a function's return) cannot jump out, so it records why
+ * in a flag and stops the loop; after the helper the program acts on it. */
 enum { LX_DONE, LX_ERROR, LX_NEXT, LX_RETURN };
 
-typedef struct KLoop {
-  Stmt *s;
-  uint32_t flag;    /* u64: the LX_ reason */
-  uint32_t ret;     /* u64: a long function result being returned */
+typedef struct KExit {
+  uint32_t flag;      /* u64: the LX_ reason */
+  uint32_t ret;       /* u64: a long function result being returned */
   bool error, next, ret_used; /* which ways out the body took */
-} KLoop;
+  /* while the body is generated: its own handler, and what it replaces */
+  Handler h, *handler;
+  uint32_t out, ret_label;
+  Inline *in;
+} KExit;
+
+/* Before the helper call: the flag, LX_DONE. */
+static void kexit_init(Gen *g, KExit *k) {
+  k->flag = gen_tmp(g, 8);
+  k->ret = gen_tmp(g, 8);
+  emit_st(E, BPF_DW, R_SCR, (int16_t)k->flag, LX_DONE);
+}
+
+/* At the body's start: the ways out lead to labels of the body's own. */
+static void kexit_open(Gen *g, KExit *k) {
+  k->handler = g->handler;
+  k->h = (Handler){.label = emit_label(E)};
+  g->handler = &k->h;
+  k->out = g->out_label;
+  g->out_label = emit_label(E);
+  k->in = g->ninl ? &g->inl[g->ninl - 1] : NULL;
+  if (k->in) {
+    k->ret_label = k->in->ret_label;
+    k->in->ret_label = emit_label(E);
+  }
+}
 
 /* Leave the body through label (if anything jumps there): flag = why. */
-static bool klx_exit(Gen *g, KLoop *k, uint32_t label, int why, uint32_t stop) {
+static bool kexit_leave(Gen *g, KExit *k, uint32_t label, int why, uint32_t stop) {
   if (!emit_label_used(E, label)) return false;
   emit_bind(E, label);
   if (why == LX_RETURN) emit_stx(E, BPF_DW, R_SCR, (int16_t)k->ret, R0);
@@ -71,35 +97,20 @@ static bool klx_exit(Gen *g, KLoop *k, uint32_t label, int why, uint32_t stop) {
   return true;
 }
 
-static void kloop_body(Gen *g, void *arg, uint32_t next, uint32_t stop) {
-  KLoop *k = arg;
-  Handler *handler = g->handler, h = {.label = emit_label(E)};
-  uint32_t out = g->out_label, ret = 0;
-  g->handler = &h;
-  g->out_label = emit_label(E);
-  Inline *in = g->ninl ? &g->inl[g->ninl - 1] : NULL;
-  if (in) {
-    ret = in->ret_label;
-    in->ret_label = emit_label(E);
+/* At the body's end: the ways out it took, then the state restored. */
+static void kexit_close(Gen *g, KExit *k, uint32_t stop) {
+  if (k->h.used) k->error = kexit_leave(g, k, k->h.label, LX_ERROR, stop);
+  k->next = kexit_leave(g, k, g->out_label, LX_NEXT, stop);
+  if (k->in) {
+    k->ret_used = kexit_leave(g, k, k->in->ret_label, LX_RETURN, stop);
+    k->in->ret_label = k->ret_label;
   }
-  loop_pass(g, k->s, next, stop);
-  if (h.used) k->error = klx_exit(g, k, h.label, LX_ERROR, stop);
-  k->next = klx_exit(g, k, g->out_label, LX_NEXT, stop);
-  if (in) {
-    k->ret_used = klx_exit(g, k, in->ret_label, LX_RETURN, stop);
-    in->ret_label = ret;
-  }
-  g->handler = handler;
-  g->out_label = out;
+  g->handler = k->handler;
+  g->out_label = k->out;
 }
 
-static void gen_kernel_loop(Gen *g, Stmt *s) {
-  uint32_t mark = g->top;
-  KLoop *k = arena_alloc(g->arena, sizeof *k);
-  *k = (KLoop){.s = s, .flag = gen_tmp(g, 8), .ret = gen_tmp(g, 8)};
-  emit_st(E, BPF_DW, R_SCR, (int16_t)k->flag, LX_DONE);
-  uint64_t count = (uint64_t)g->lim.maxaction + 1;
-  gen_bpf_loop(g, count < BPF_LOOP_MAX ? (uint32_t)count : BPF_LOOP_MAX, kloop_body, k);
+/* After the helper call: take the way out the body recorded. */
+static void kexit_dispatch(Gen *g, KExit *k) {
   if (k->error || k->next || k->ret_used) emit_ldx(E, BPF_DW, R1, R_SCR, (int16_t)k->flag);
   if (k->next) emit_jmp(E, BPF_JEQ, R1, 0, LX_NEXT, false, g->out_label);
   if (k->ret_used) {
@@ -115,6 +126,28 @@ static void gen_kernel_loop(Gen *g, Stmt *s) {
     gen_raise(g);
     emit_bind(E, no);
   }
+}
+
+typedef struct KLoop {
+  Stmt *s;
+  KExit x;
+} KLoop;
+
+static void kloop_body(Gen *g, void *arg, uint32_t next, uint32_t stop) {
+  KLoop *k = arg;
+  kexit_open(g, &k->x);
+  loop_pass(g, k->s, next, stop);
+  kexit_close(g, &k->x, stop);
+}
+
+static void gen_kernel_loop(Gen *g, Stmt *s) {
+  uint32_t mark = g->top;
+  KLoop *k = arena_alloc(g->arena, sizeof *k);
+  *k = (KLoop){.s = s};
+  kexit_init(g, &k->x);
+  uint64_t count = (uint64_t)g->lim.maxaction + 1;
+  gen_bpf_loop(g, count < BPF_LOOP_MAX ? (uint32_t)count : BPF_LOOP_MAX, kloop_body, k);
+  kexit_dispatch(g, &k->x);
   g->top = mark;
 }
 
@@ -278,12 +311,135 @@ static void gen_try(Gen *g, Stmt *s) {
   emit_bind(E, done);
 }
 
-static void gen_foreach(Gen *g, Stmt *s) {
-  if (!g->user) {
-    gen_error(g, s->loc, "foreach in a kernel-context probe is not available on the bpf "
-              "runtime; iterate in a begin, end or timer probe");
+/* Copy each index of the key at scratch key into the foreach's key
+ * variables. */
+static void unpack_key(Gen *g, Stmt *s, GGlobal *gg, uint32_t key) {
+  for (size_t i = 0; i < s->keys.len && i < 9; i++) {
+    Expr *k = s->keys.items[i];
+    const Symbol *ks = k->ref;
+    Loc dst;
+    if (!ks || !str_in_place(g, k, &dst)) {
+      gen_error(g, k->loc, "foreach key must be a local variable");
+      return;
+    }
+    uint32_t off = key + gg->key_off[i];
+    if (ks->type == VT_STRING) {
+      copy_str(g, dst, scr(off));
+    } else {
+      emit_ldx(E, BPF_DW, R0, R_SCR, (int16_t)off);
+      emit_stx(E, BPF_DW, dst.reg, (int16_t)dst.off, R0);
+    }
+  }
+}
+
+/* Where `v = [k] in a` puts the value: false (an error given) if it
+ * cannot. */
+static bool value_var(Gen *g, Stmt *s, GGlobal *gg, Loc *dst) {
+  /* the value variable is the first local of that name */
+  const Symbol *vs = NULL;
+  for (size_t i = 0; i < g->probe->locals.len; i++) {
+    const Symbol *l = g->probe->locals.items[i];
+    if (strcmp(l->name, s->value_var) == 0) vs = l;
+  }
+  Expr ve = {.kind = E_VAR, .ref = (void *)vs, .vtype = gg->sym->type, .loc = s->loc};
+  if (!vs || !str_in_place(g, &ve, dst)) {
+    gen_error(g, s->loc, "foreach value variable '%s' is not available here", s->value_var);
+    return false;
+  }
+  if (gg->sym->type == VT_STATS) {
+    gen_error(g, s->loc, "the value of a statistic: use @count, @sum ... on it");
+    return false;
+  }
+  return true;
+}
+
+/* Copy the value at the address in r3 (NULL: none, the value is 0 or "")
+ * into dst. */
+static void copy_value(Gen *g, GGlobal *gg, Loc dst) {
+  uint32_t none = emit_label(E), done = emit_label(E);
+  emit_jmp(E, BPF_JEQ, R3, 0, 0, false, none);
+  if (gg->sym->type == VT_STRING) {
+    ptr_of(g, R1, dst);
+    emit_mov_imm(E, R2, g->S);
+    emit_call(E, BPF_FUNC_probe_read_kernel_str);
+  } else {
+    emit_ldx(E, BPF_DW, R0, R3, 0);
+    emit_stx(E, BPF_DW, dst.reg, (int16_t)dst.off, R0);
+  }
+  emit_ja(E, done);
+  emit_bind(E, none);
+  emit_st(E, gg->sym->type == VT_STRING ? BPF_B : BPF_DW, dst.reg, (int16_t)dst.off, 0);
+  emit_bind(E, done);
+}
+
+/* A foreach in a kernel program: each element a bpf_for_each_map_elem
+ * body, in the map's own order (sorting needs every element first). */
+typedef struct KForeach {
+  Stmt *s;
+  GGlobal *gg;
+  uint32_t key;    /* the element's key, copied */
+  uint32_t limit;  /* s64: the limit, or -1 */
+  uint32_t seen;   /* u64: elements visited */
+  KExit x;
+} KForeach;
+
+/* The stack slot of a body's frame that keeps the value's address. */
+enum { FOREACH_VALUE_SLOT = -8 };
+
+static void kforeach_body(Gen *g, void *arg, uint32_t next, uint32_t stop) {
+  KForeach *f = arg;
+  Stmt *s = f->s;
+  emit_stx(E, BPF_DW, R_FP, FOREACH_VALUE_SLOT, R3);
+  emit_mov(E, R3, R2);
+  emit_mov(E, R1, R_SCR);
+  emit_alu_imm(E, BPF_ADD, R1, (int32_t)f->key);
+  emit_mov_imm(E, R2, f->gg->key_size);
+  emit_call(E, BPF_FUNC_probe_read_kernel);
+  kexit_open(g, &f->x);
+  if (s->e) {
+    emit_ldx(E, BPF_DW, R1, R_SCR, (int16_t)f->limit);
+    emit_ldx(E, BPF_DW, R2, R_SCR, (int16_t)f->seen);
+    emit_jmp(E, BPF_JSGE, R2, R1, 0, true, stop);
+    emit_alu_imm(E, BPF_ADD, R2, 1);
+    emit_stx(E, BPF_DW, R_SCR, (int16_t)f->seen, R2);
+  }
+  count_action(g, s->loc);
+  unpack_key(g, s, f->gg, f->key);
+  Loc dst;
+  if (s->value_var && value_var(g, s, f->gg, &dst)) {
+    emit_ldx(E, BPF_DW, R3, R_FP, FOREACH_VALUE_SLOT);
+    copy_value(g, f->gg, dst);
+  }
+  push_loop(g, stop, next, s->loc);
+  gen_stmt(g, s->body);
+  g->nloops--;
+  if (emit_reachable(E)) emit_ja(E, next);
+  kexit_close(g, &f->x, stop);
+}
+
+static void gen_kernel_foreach(Gen *g, Stmt *s, GGlobal *gg) {
+  if (s->sort_key != SORT_NONE) {
+    gen_error(g, s->loc, "a sorted foreach in a kernel-context probe is not available on the "
+              "bpf runtime (the kernel hands out elements in its own order); drop the +/- "
+              "marks, or iterate in a begin, end or timer probe");
     return;
   }
+  uint32_t mark = g->top;
+  KForeach *f = arena_alloc(g->arena, sizeof *f);
+  *f = (KForeach){.s = s, .gg = gg, .key = gen_tmp(g, gg->key_size), .limit = gen_tmp(g, 8),
+                  .seen = gen_tmp(g, 8)};
+  if (s->e) {
+    gen_long(g, s->e);
+    emit_stx(E, BPF_DW, R_SCR, (int16_t)f->limit, R0);
+    emit_st(E, BPF_DW, R_SCR, (int16_t)f->seen, 0);
+  }
+  kexit_init(g, &f->x);
+  gen_bpf_for_each(g, gg->map, kforeach_body, f);
+  kexit_dispatch(g, &f->x);
+  g->top = mark;
+}
+
+static void gen_foreach(Gen *g, Stmt *s) {
   Expr *arr = s->array;
   if (arr->kind != E_VAR) {
     gen_error(g, arr->loc, "foreach over this is not available on the bpf runtime");
@@ -291,6 +447,10 @@ static void gen_foreach(Gen *g, Stmt *s) {
   }
   GGlobal *gg = array_of(g, arr);
   if (!gg) return;
+  if (!g->user) {
+    gen_kernel_foreach(g, s, gg);
+    return;
+  }
   uint32_t mark = g->top;
   uint32_t it = gen_tmp(g, 8), key = gen_tmp(g, gg->key_size);
   int sort = BO_SORT_NONE;
@@ -320,64 +480,65 @@ static void gen_foreach(Gen *g, Stmt *s) {
   emit_call(E, BO_H_FOREACH_NEXT);
   emit_jmp(E, BPF_JEQ, R0, 0, 0, false, brk);
   count_action(g, s->loc);
-  /* unpack the key into the key variables */
-  for (size_t i = 0; i < s->keys.len && i < 9; i++) {
-    Expr *k = s->keys.items[i];
-    const Symbol *ks = k->ref;
-    Loc dst;
-    if (!ks || !str_in_place(g, k, &dst)) {
-      gen_error(g, k->loc, "foreach key must be a local variable");
-      return;
-    }
-    uint32_t off = key + gg->key_off[i];
-    if (ks->type == VT_STRING) {
-      copy_str(g, dst, scr(off));
-    } else {
-      emit_ldx(E, BPF_DW, R0, R_SCR, (int16_t)off);
-      emit_stx(E, BPF_DW, dst.reg, (int16_t)dst.off, R0);
-    }
-  }
-  if (s->value_var) {
-    /* v = [k] in a: the value variable is the first local of that name */
-    const Symbol *vs = NULL;
-    for (size_t i = 0; i < g->probe->locals.len; i++) {
-      const Symbol *l = g->probe->locals.items[i];
-      if (strcmp(l->name, s->value_var) == 0) vs = l;
-    }
-    Expr ve = {.kind = E_VAR, .ref = (void *)vs, .vtype = gg->sym->type, .loc = s->loc};
-    Loc dst;
-    if (!vs || !str_in_place(g, &ve, &dst)) {
-      gen_error(g, s->loc, "foreach value variable '%s' is not available here", s->value_var);
-      return;
-    }
-    if (gg->sym->type == VT_STATS) {
-      gen_error(g, s->loc, "the value of a statistic: use @count, @sum ... on it");
-      return;
-    }
+  unpack_key(g, s, gg, key);
+  Loc dst;
+  if (s->value_var && value_var(g, s, gg, &dst)) {
     map_call(g, BPF_FUNC_map_lookup_elem, gg->map, key, -1, 0);
-    uint32_t none = emit_label(E), done = emit_label(E);
-    emit_jmp(E, BPF_JEQ, R0, 0, 0, false, none);
-    if (gg->sym->type == VT_STRING) {
-      emit_mov(E, R3, R0);
-      ptr_of(g, R1, dst);
-      emit_mov_imm(E, R2, g->S);
-      emit_call(E, BPF_FUNC_probe_read_kernel_str);
-    } else {
-      emit_ldx(E, BPF_DW, R0, R0, 0);
-      emit_stx(E, BPF_DW, dst.reg, (int16_t)dst.off, R0);
-    }
-    emit_ja(E, done);
-    emit_bind(E, none);
-    emit_st(E, gg->sym->type == VT_STRING ? BPF_B : BPF_DW, dst.reg, (int16_t)dst.off, 0);
-    emit_bind(E, done);
+    emit_mov(E, R3, R0);
+    copy_value(g, gg, dst);
   }
   push_loop(g, brk, top, s->loc);
   gen_stmt(g, s->body);
   g->nloops--;
-  emit_ja(E, top);
+  if (emit_reachable(E)) emit_ja(E, top);
   emit_bind(E, brk);
   emit_ldx(E, BPF_DW, R1, R_SCR, (int16_t)it);
   emit_call(E, BO_H_FOREACH_END);
+  g->top = mark;
+}
+
+/* delete a (every element) in a kernel program: each one deleted from
+ * a bpf_for_each_map_elem body, which may delete the element it is
+ * given; a scalar statistic's one element is zeroed on every CPU (a
+ * bpf_loop over them, bpf_map_lookup_percpu_elem giving each copy). */
+typedef struct KClear {
+  GGlobal *gg;
+  uint32_t key;    /* the scalar's key, 0 */
+} KClear;
+
+static void kclear_body(Gen *g, void *arg, uint32_t next, uint32_t stop) {
+  (void)stop;
+  KClear *c = arg;
+  emit_map(E, R1, c->gg->map);
+  emit_call(E, BPF_FUNC_map_delete_elem);
+  emit_ja(E, next);
+}
+
+static void kzero_body(Gen *g, void *arg, uint32_t next, uint32_t stop) {
+  KClear *c = arg;
+  emit_ldx(E, BPF_DW, R1, R_GLOB, (int16_t)offsetof(BoControl, ncpus));
+  emit_jmp(E, BPF_JGE, R5, R1, 0, true, stop);
+  emit_map(E, R1, c->gg->map);
+  emit_mov(E, R2, R_SCR);
+  emit_alu_imm(E, BPF_ADD, R2, (int32_t)c->key);
+  emit_mov(E, R3, R5);
+  emit_call(E, BPF_FUNC_map_lookup_percpu_elem);
+  emit_jmp(E, BPF_JEQ, R0, 0, 0, false, next);
+  for (uint32_t off = 0; off + 8 <= c->gg->value_size; off += 8)
+    emit_st(E, BPF_DW, R0, (int16_t)off, 0);
+}
+
+static void gen_kernel_clear(Gen *g, GGlobal *gg) {
+  KClear *c = arena_alloc(g->arena, sizeof *c);
+  *c = (KClear){.gg = gg};
+  if (gg->sym->arity > 0) {
+    gen_bpf_for_each(g, gg->map, kclear_body, c);
+    return;
+  }
+  uint32_t mark = g->top;
+  c->key = gen_tmp(g, 8);
+  emit_st(E, BPF_DW, R_SCR, (int16_t)c->key, 0);
+  gen_bpf_loop(g, GEN_MAX_CPUS, kzero_body, c);
   g->top = mark;
 }
 
@@ -397,8 +558,7 @@ static void gen_delete(Gen *g, Stmt *s) {
     if (sym->kind == SYM_GLOBAL && (sym->arity > 0 || sym->type == VT_STATS)) {
       GGlobal *gg = gen_global(g, sym);
       if (!g->user) {
-        gen_error(g, s->loc, "deleting a whole array in a kernel-context probe is not "
-                  "available on the bpf runtime");
+        gen_kernel_clear(g, gg);
         return;
       }
       emit_map(E, R1, gg->map);

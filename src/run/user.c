@@ -472,6 +472,15 @@ static bool helper(Interp *in, void *user, int32_t id, const uint64_t a[5], uint
     return true;
   case BO_H_MAP_CLEAR: {
     if (!(m = map_of(s, a[0], &fd))) break;
+    if (m->type == BPF_MAP_TYPE_ARRAY || m->type == BPF_MAP_TYPE_PERCPU_ARRAY) {
+      /* a scalar statistic: its one element (every CPU's copy) zeroed */
+      void *zero = calloc(percpu(m) ? (size_t)s->ncpus : 1, vsize(m));
+      uint32_t k0 = 0;
+      bool ok = zero && bpf_map_update_elem(fd, &k0, zero, BPF_ANY) == 0;
+      free(zero);
+      if (!ok) break;
+      return true;
+    }
     unsigned char *k = malloc(m->key_size);
     while (bpf_map_get_next_key(fd, NULL, k) == 0)
       if (bpf_map_delete_elem(fd, k) < 0) break;
