@@ -257,6 +257,9 @@ typedef enum BoRecKind {
                     and for BO_ERR_USER the message (maxstringlen) */
   BO_REC_EXIT,   /* exit() was called */
   BO_REC_WARN,   /* warn(msg): the message (maxstringlen) follows */
+  BO_REC_HIST,   /* print(@hist_*) in a kernel program; id: the
+                    statistic's map; then its key (the map's key size):
+                    staprun reads and prints it */
 } BoRecKind;
 
 /* User programs call helpers by id: the kernel's own (map lookups, the

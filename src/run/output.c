@@ -121,6 +121,9 @@ void session_record(Session *s, const void *data, size_t size) {
   case BO_REC_EXIT:
     s->exiting = true;
     return;
+  case BO_REC_HIST:
+    session_print_hist(s, h.id, p, len);
+    return;
   case BO_REC_WARN:
     if (len < S) return;
     fflush(s->out);

@@ -57,6 +57,9 @@ void session_error(Session *s, const char *msg, uint32_t site);
 
 /* user.c: run user program `prog`. */
 void session_run_user(Session *s, uint32_t prog);
+/* Print the histogram of the statistic in map (an index) under key (len
+ * bytes), merged over CPUs: a BO_REC_HIST record. */
+void session_print_hist(Session *s, uint32_t map, const void *key, size_t len);
 void session_free_user(Session *s);
 
 #endif

@@ -105,6 +105,28 @@ static StatValue *stat_arg(Session *s, Interp *in, const uint64_t a[5], StatHist
   return sv;
 }
 
+static void print_hist(Session *s, const StatValue *sv, const StatHist *h) {
+  size_t n = stat_print_hist(NULL, 0, sv, h);
+  char *buf = malloc(n + 1);
+  if (buf) {
+    stat_print_hist(buf, n + 1, sv, h);
+    fwrite(buf, 1, n, s->out);
+  }
+  free(buf);
+}
+
+void session_print_hist(Session *s, uint32_t map, const void *key, size_t len) {
+  int fd = -1;
+  const BoMap *m = map_of(s, (uint64_t)map + 1, &fd);
+  if (!m || len < m->key_size) return;
+  StatHist h = hist_of(global_of_map(s, (uint64_t)map + 1));
+  StatValue *sv = calloc(1, stat_size(&h));
+  if (!sv) return;
+  stat_read(s, m, fd, key, sv, &h);
+  print_hist(s, sv, &h);
+  free(sv);
+}
+
 /* ---- foreach ---- */
 
 typedef struct SortItem {
@@ -508,13 +530,7 @@ static bool helper(Interp *in, void *user, int32_t id, const uint64_t a[5], uint
     StatHist h;
     StatValue *sv = stat_arg(s, in, a, &h);
     if (!sv) break;
-    size_t n = stat_print_hist(NULL, 0, sv, &h);
-    char *buf = malloc(n + 1);
-    if (buf) {
-      stat_print_hist(buf, n + 1, sv, &h);
-      fwrite(buf, 1, n, s->out);
-    }
-    free(buf);
+    print_hist(s, sv, &h);
     free(sv);
     return true;
   }

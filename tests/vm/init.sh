@@ -23,6 +23,7 @@
 # "ctap-vm: end NAME" (through /dev/kmsg), so that the host can tell which
 # job a kernel warning came during.
 
+/bin/busybox --install -s /bin
 export PATH=/bin
 export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu
 export HOME=/work
