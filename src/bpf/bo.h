@@ -28,7 +28,7 @@
 
 #define BO_META_SECTION ".ctap.meta"
 #define BO_USER_SECTION ".ctap.user"
-#define BO_FORMAT_VERSION 2
+#define BO_FORMAT_VERSION 3
 /* The encoding shared by bo_write and bo_read: .ctap.meta starts with
  * BO_META_MAGIC; a string length of BO_NULL_STR stands for NULL. */
 #define BO_META_MAGIC "CTAPMETA"
@@ -106,6 +106,44 @@ typedef struct BoLine {
   uint32_t line, col;
 } BoLine;
 
+/* CO-RE (compile once, run everywhere): a kernel program's struct
+ * member offsets are those of the kernel it was built for, and each
+ * instruction that adds one carries a relocation that libbpf rewrites at
+ * load time to the running kernel's offset, matching types and members by
+ * name.  The object describes, in BTF, the structs it reads with only the
+ * members it reads (members of unnamed inner structs and unions brought
+ * up to the struct itself, at their offset there). */
+typedef enum BoCoreKind {
+  BO_CORE_INT,      /* an integer (or enum) of size bytes */
+  BO_CORE_PTR,      /* a pointer */
+  BO_CORE_STRUCT,   /* a struct or union: core type `type` */
+  BO_CORE_ARRAY,    /* nelems integers of size bytes */
+} BoCoreKind;
+
+typedef struct BoCoreMember {
+  const char *name;
+  uint32_t offset;      /* bytes, in the kernel built for */
+  uint32_t kind;        /* BoCoreKind */
+  bool is_signed;       /* INT, ARRAY */
+  uint32_t size;        /* INT, ARRAY: the (element's) size */
+  uint32_t type;        /* STRUCT: index in BoObject.core_types */
+  uint32_t nelems;      /* ARRAY */
+} BoCoreMember;
+
+typedef struct BoCoreType {
+  const char *name;     /* the struct's or union's name (never empty) */
+  bool is_union;
+  uint32_t size;
+  BoCoreMember *members;
+  uint32_t nmembers;
+} BoCoreType;
+
+/* Instruction insn (an ALU64 add of an immediate) adds the offset of
+ * member `member` of core type `type`. */
+typedef struct BoCoreReloc {
+  uint32_t insn, type, member;
+} BoCoreReloc;
+
 typedef struct BoProg {
   const char *name;     /* ELF symbol: "probe_3", "user_0" */
   const char *section;  /* kernel programs: their ELF section; user: "" */
@@ -118,6 +156,8 @@ typedef struct BoProg {
   uint32_t nrelocs;
   BoLine *lines;        /* sorted by insn */
   uint32_t nlines;
+  BoCoreReloc *core;    /* kernel programs: CO-RE relocations, by insn */
+  uint32_t ncore;
   uint32_t ncode;       /* kernel programs: the program's own instructions
                            (0: all); those after are the bodies of its
                            bpf_loop calls, static functions it loads with
@@ -209,6 +249,7 @@ typedef struct BoObject {
   const char **formats; uint32_t *format_lens; uint32_t nformats;
   BoSite *sites;     uint32_t nsites;
   const char **files; uint32_t nfiles; /* script file names for BoLine */
+  BoCoreType *core_types; uint32_t ncore_types; /* CO-RE: see BoCoreReloc */
   uint32_t globals_map;   /* index of the map holding the control block
                              and the scalar globals (one-entry array) */
   uint32_t ringbuf_map;   /* index of the output ring buffer */

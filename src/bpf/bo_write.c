@@ -15,6 +15,10 @@
  *     kernel wants BTF for them: a static FUNC per body ("NAME_loopK")
  *     in .BTF, and in ".BTF.ext" the func_info of such a program's
  *     section (its FUNC at 0) and of .text (each body's);
+ *   - CO-RE relocations (bo.h) in ".BTF.ext"'s core_relo part, each a
+ *     field byte offset against a struct of .BTF that describes the
+ *     members the object reads (BoCoreType, members in offset order), its
+ *     access string "0:K" (the member's place among them);
  *   - the maps in ".maps" as BTF-defined maps (a global variable per map
  *     whose type is a struct of `int (*field)[value]` members, as libbpf's
  *     __uint() macro makes them), described in ".BTF" together with a
@@ -35,7 +39,8 @@
  *       progs    u32 n, then n x { str name, str section, u32 type,
  *                u8 user, user only: { u32 byte offset in .ctap.user,
  *                u32 ninsns }, u32 nlines, nlines x { u32 insn, file,
- *                line, col } }
+ *                line, col }, u32 ncore, ncore x { u32 insn, type,
+ *                member } }
  *       probes   u32 n, then n x { u32 kind, prog, flags, str point,
  *                target, symbol, u64 offset, i64 period, randomize,
  *                sequence, u32 perf_type, u64 perf_config }
@@ -45,6 +50,9 @@
  *                hist_hi, hist_step }
  *       formats  u32 n, then n x str (any bytes; length format_lens[i])
  *       sites    u32 n, then n x str text
+ *       core     u32 n, then n x { str name, u8 is_union, u32 size,
+ *                u32 nmembers, nmembers x { str name, u32 offset, kind,
+ *                u8 is_signed, u32 size, type, nelems } }
  *
  *     and nothing after.  A str is a u32 byte count and the bytes (no
  *     NUL); the count 0xffffffff stands for NULL.  A u8 flag is 0 or 1.
@@ -314,6 +322,15 @@ static bool check(const BoObject *o, const char *path, const char **err) {
         return fail(err, path, "program %u (%s): relocation %u against map "
                                "%u (%u maps)", i, pn, j, r->map, o->nmaps);
     }
+    for (uint32_t j = 0; j < p->ncore; j++) {
+      const BoCoreReloc *r = &p->core[j];
+      if (p->user || r->insn >= p->ninsns ||
+          p->insns[r->insn].code != (BPF_ALU64 | BPF_ADD | BPF_K) ||
+          r->type >= o->ncore_types || r->member >= o->core_types[r->type].nmembers ||
+          (int64_t)p->insns[r->insn].imm != o->core_types[r->type].members[r->member].offset)
+        return fail(err, path, "program %u (%s): CO-RE relocation %u does not name an "
+                               "offset addition and a member", i, pn, j);
+    }
     for (uint32_t j = 0; j < p->nlines; j++) {
       const BoLine *l = &p->lines[j];
       if (l->insn >= p->ninsns || l->file >= o->nfiles ||
@@ -324,6 +341,19 @@ static bool check(const BoObject *o, const char *path, const char **err) {
     }
   }
 
+  if (o->ncore_types && !o->core_types)
+    return fail(err, path, "object has CO-RE types but no array");
+  for (uint32_t i = 0; i < o->ncore_types; i++) {
+    const BoCoreType *t = &o->core_types[i];
+    if (!t->name || !*t->name || (t->nmembers && !t->members))
+      return fail(err, path, "CO-RE type %u has no name or no members", i);
+    for (uint32_t j = 0; j < t->nmembers; j++) {
+      const BoCoreMember *m = &t->members[j];
+      if (!m->name || !*m->name || m->kind > BO_CORE_ARRAY ||
+          (m->kind == BO_CORE_STRUCT && m->type >= o->ncore_types))
+        return fail(err, path, "CO-RE type %u (%s): member %u is invalid", i, t->name, j);
+    }
+  }
   for (uint32_t i = 0; i < o->nprobes; i++) {
     const BoProbe *p = &o->probes[i];
     if (p->kind > BO_TAIL_CALL)
@@ -433,6 +463,12 @@ static void encode_meta(const BoObject *o, Buf *b, const uint32_t *user_off) {
       put_u32(b, p->lines[j].line);
       put_u32(b, p->lines[j].col);
     }
+    put_u32(b, p->user ? 0 : p->ncore);
+    for (uint32_t j = 0; !p->user && j < p->ncore; j++) {
+      put_u32(b, p->core[j].insn);
+      put_u32(b, p->core[j].type);
+      put_u32(b, p->core[j].member);
+    }
   }
 
   put_u32(b, o->nprobes);
@@ -483,6 +519,25 @@ static void encode_meta(const BoObject *o, Buf *b, const uint32_t *user_off) {
 
   put_u32(b, o->nsites);
   for (uint32_t i = 0; i < o->nsites; i++) put_str(b, o->sites[i].text);
+
+  put_u32(b, o->ncore_types);
+  for (uint32_t i = 0; i < o->ncore_types; i++) {
+    const BoCoreType *t = &o->core_types[i];
+    put_str(b, t->name);
+    put_u8(b, t->is_union);
+    put_u32(b, t->size);
+    put_u32(b, t->nmembers);
+    for (uint32_t j = 0; j < t->nmembers; j++) {
+      const BoCoreMember *m = &t->members[j];
+      put_str(b, m->name);
+      put_u32(b, m->offset);
+      put_u32(b, m->kind);
+      put_u8(b, m->is_signed);
+      put_u32(b, m->size);
+      put_u32(b, m->type);
+      put_u32(b, m->nelems);
+    }
+  }
 }
 
 /* ---- .BTF ---------------------------------------------------------------- */
@@ -499,6 +554,79 @@ typedef struct MapLayout {
 
 /* The maps' definitions and the kernel programs' functions.  Fills lay[]
  * and *maps_size; returns NULL with *bad set on a libbpf failure. */
+/* The order of core type t's members by offset (BTF wants a struct's
+ * members in that order): order[k] is the k-th member's index. */
+static uint32_t *core_order(const BoCoreType *t) {
+  uint32_t *order = xmalloc((t->nmembers ? t->nmembers : 1) * sizeof *order);
+  for (uint32_t i = 0; i < t->nmembers; i++) {
+    uint32_t j = i;
+    for (; j > 0 && t->members[order[j - 1]].offset > t->members[i].offset; j--)
+      order[j] = order[j - 1];
+    order[j] = i;
+  }
+  return order;
+}
+
+/* The position of member m of core type t in BTF (by offset). */
+static uint32_t core_position(const BoCoreType *t, uint32_t m) {
+  uint32_t *order = core_order(t), k = 0;
+  while (k < t->nmembers && order[k] != m) k++;
+  free(order);
+  return k;
+}
+
+/* The CO-RE descriptions (bo.h) as BTF structs and unions, each with its
+ * members in offset order, of integer, void pointer, integer array or
+ * struct types.  Structs are added one after the other, so that the k-th
+ * has id first + k; a member's struct type may be one added later. */
+static bool add_core_types(const BoObject *o, struct btf *btf, int voidp) {
+  if (!o->ncore_types) return true;
+  int index_id = btf__add_int(btf, "unsigned int", 4, 0);
+  if (index_id < 0) return false;
+  size_t total = 0;
+  for (uint32_t i = 0; i < o->ncore_types; i++) total += o->core_types[i].nmembers;
+  int *type_of = xcalloc(total ? total : 1, sizeof *type_of);
+  bool ok = false;
+  size_t k = 0;
+  for (uint32_t i = 0; i < o->ncore_types; i++)
+    for (uint32_t j = 0; j < o->core_types[i].nmembers; j++, k++) {
+      const BoCoreMember *m = &o->core_types[i].members[j];
+      if (m->kind == BO_CORE_PTR) {
+        type_of[k] = voidp;
+      } else if (m->kind == BO_CORE_INT || m->kind == BO_CORE_ARRAY) {
+        char name[32];
+        snprintf(name, sizeof name, "%s%u", m->is_signed ? "s" : "u", m->size * 8);
+        type_of[k] = btf__add_int(btf, name, m->size, m->is_signed ? BTF_INT_SIGNED : 0);
+        if (type_of[k] >= 0 && m->kind == BO_CORE_ARRAY)
+          type_of[k] = btf__add_array(btf, index_id, type_of[k], m->nelems);
+        if (type_of[k] < 0) goto out;
+      }
+    }
+  int first = (int)btf__type_cnt(btf);
+  k = 0;
+  for (uint32_t i = 0; i < o->ncore_types; i++) {
+    const BoCoreType *t = &o->core_types[i];
+    if ((t->is_union ? btf__add_union(btf, t->name, t->size)
+                     : btf__add_struct(btf, t->name, t->size)) < 0)
+      goto out;
+    uint32_t *order = core_order(t);
+    for (uint32_t j = 0; j < t->nmembers; j++) {
+      const BoCoreMember *m = &t->members[order[j]];
+      int type = m->kind == BO_CORE_STRUCT ? first + (int)m->type : type_of[k + order[j]];
+      if (btf__add_field(btf, m->name, type, m->offset * 8, 0) < 0) {
+        free(order);
+        goto out;
+      }
+    }
+    free(order);
+    k += t->nmembers;
+  }
+  ok = true;
+out:
+  free(type_of);
+  return ok;
+}
+
 static struct btf *build_btf(const BoObject *o, MapLayout *lay,
                              uint32_t *maps_size, const char **bad) {
   struct btf *btf = btf__new_empty();
@@ -573,6 +701,7 @@ static struct btf *build_btf(const BoObject *o, MapLayout *lay,
     }
   }
   if (body_proto >= 0 && btf__add_str(btf, ".text") < 0) goto fail;
+  if (!add_core_types(o, btf, voidp)) goto fail;
   /* Merge the many identical `int (*)[N]` types. */
   if (btf__dedup(btf, NULL) < 0) goto fail;
   free(vars);
@@ -633,21 +762,71 @@ static bool build_btf_ext(const BoObject *o, struct btf *btf, const uint32_t *le
       }
     }
   }
+  if (!count) fi.len = 0; /* no bodies: no func_info at all */
+  /* CO-RE relocations, per section: each program's main code in its
+   * section at its place there, its bodies' in .text */
+  Buf cr = {0};
+  uint32_t ncore = 0;
+  for (uint32_t i = 0; i < o->nprogs; i++) ncore += o->progs[i].user ? 0 : o->progs[i].ncore;
+  if (ncore) {
+    put_u32(&cr, 16); /* record size: insn_off, type_id, access_str_off, kind */
+    for (uint32_t pass = 0; pass < 2; pass++) { /* program sections, then .text */
+      for (uint32_t l = 0; l < (pass ? 1 : o->nprogs); l++) {
+        if (!pass && (o->progs[l].user || leader[l] != l)) continue;
+        uint32_t nrec = 0;
+        for (uint32_t i = 0; i < o->nprogs; i++) {
+          const BoProg *p = &o->progs[i];
+          if (p->user || (!pass && leader[i] != l)) continue;
+          for (uint32_t j = 0; j < p->ncore; j++) nrec += (p->core[j].insn >= prog_code(p)) == pass;
+        }
+        if (!nrec) continue;
+        int sec = btf__add_str(btf, pass ? ".text" : o->progs[l].section);
+        if (sec < 0) goto fail;
+        put_u32(&cr, (uint32_t)sec);
+        put_u32(&cr, nrec);
+        for (uint32_t i = 0; i < o->nprogs; i++) {
+          const BoProg *p = &o->progs[i];
+          if (p->user || (!pass && leader[i] != l)) continue;
+          for (uint32_t j = 0; j < p->ncore; j++) {
+            const BoCoreReloc *r = &p->core[j];
+            uint32_t nc = prog_code(p);
+            if ((r->insn >= nc) != pass) continue;
+            const BoCoreType *t = &o->core_types[r->type];
+            int tid = btf__find_by_name_kind(btf, t->name,
+                                             t->is_union ? BTF_KIND_UNION : BTF_KIND_STRUCT);
+            char access[32];
+            snprintf(access, sizeof access, "0:%u", core_position(t, r->member));
+            int acc = btf__add_str(btf, access);
+            if (tid < 0 || acc < 0) goto fail;
+            put_u32(&cr, (pass ? text_off[i] + r->insn - nc : at[i] + r->insn) * 8);
+            put_u32(&cr, (uint32_t)tid);
+            put_u32(&cr, (uint32_t)acc);
+            put_u32(&cr, 0); /* BPF_CORE_FIELD_BYTE_OFFSET */
+          }
+        }
+      }
+    }
+  }
   /* header: magic, version 1, flags, hdr_len, func_info off/len,
-   * line_info off/len (none) */
+   * line_info off/len (none), core_relo off/len */
   put_u16(b, 0xeB9F);
   put_u8(b, 1);
   put_u8(b, 0);
-  put_u32(b, 24);
+  put_u32(b, 32);
   put_u32(b, 0);
   put_u32(b, (uint32_t)fi.len);
   put_u32(b, (uint32_t)fi.len);
   put_u32(b, 0);
+  put_u32(b, (uint32_t)fi.len);
+  put_u32(b, (uint32_t)cr.len);
   buf_put(b, fi.data, fi.len);
+  buf_put(b, cr.data, cr.len);
   free(fi.data);
+  free(cr.data);
   return true;
 fail:
   free(fi.data);
+  free(cr.data);
   return false;
 }
 
@@ -820,8 +999,11 @@ bool bo_write(const BoObject *obj, const char *path, const char **err) {
     }
     code_len[l] = code.len - code_off[l];
   }
-  if (nbodies && !build_btf_ext(obj, btf, leader, at, text_off, &btf_ext)) {
-    fail(err, path, "libbpf: the BTF of the loop bodies is incomplete");
+  bool has_ext = nbodies > 0;
+  for (uint32_t i = 0; i < n; i++) has_ext |= !obj->progs[i].user && obj->progs[i].ncore;
+  if (has_ext && !build_btf_ext(obj, btf, leader, at, text_off, &btf_ext)) {
+    fail(err, path, "libbpf: the BTF of the loop bodies or of the CO-RE relocations is "
+                    "incomplete");
     goto out;
   }
   /* (after the lookups above, which may rebuild it) */
@@ -833,8 +1015,9 @@ bool bo_write(const BoObject *obj, const char *path, const char **err) {
   }
 
   /* Section indices: programs' sections (each followed by its .rel
-   * section), .text if there are loop bodies, then license, .maps,
-   * .ctap.user, .ctap.meta, .BTF, .BTF.ext if .text, .symtab, .strtab. */
+   * section), .text and .rel.text if there are loop bodies, then
+   * license, .maps, .ctap.user, .ctap.meta, .BTF, .BTF.ext if there are
+   * loop bodies or CO-RE relocations, .symtab, .strtab. */
   uint32_t next = 1, nkernel = 0;
   has_rel = xcalloc(n1, sizeof *has_rel);
   for (uint32_t i = 0; i < n; i++)
@@ -852,7 +1035,7 @@ bool bo_write(const BoObject *obj, const char *path, const char **err) {
   uint32_t license_sec = next++;
   uint32_t maps_sec = obj->nmaps ? next++ : 0;
   next += 3; /* .ctap.user, .ctap.meta, .BTF */
-  if (nbodies) next++; /* .BTF.ext */
+  if (has_ext) next++; /* .BTF.ext */
   uint32_t symtab_sec = next++;
   uint32_t strtab_sec = next++;
 
@@ -963,7 +1146,7 @@ bool bo_write(const BoObject *obj, const char *path, const char **err) {
                      meta.data, meta.len);
   secs[nsec++] = sec(strtab_add(&strtab, ".BTF"), SHT_PROGBITS, 0, 4,
                      btf_data, btf_size);
-  if (nbodies)
+  if (has_ext)
     secs[nsec++] = sec(strtab_add(&strtab, ".BTF.ext"), SHT_PROGBITS, 0, 4, btf_ext.data,
                        btf_ext.len);
   Sec *st = &secs[nsec++];

@@ -407,6 +407,8 @@ static void gen_probe(Gen *g, Probe *p, uint32_t index) {
   bprog->ninsns = e.n;
   bprog->relocs = e.relocs;
   bprog->nrelocs = e.nrelocs;
+  bprog->core = e.core;
+  bprog->ncore = e.ncore;
   bprog->lines = e.lines;
   bprog->nlines = e.nlines;
   if (g->high > g->scratch_max) g->scratch_max = g->high;
@@ -545,6 +547,8 @@ static void sys_add(Gen *g, BoProbe *bp, const char *name, bool ret, Emit *e, Sr
   bprog->ninsns = e->n;
   bprog->relocs = e->relocs;
   bprog->nrelocs = e->nrelocs;
+  bprog->core = e->core;
+  bprog->ncore = e->ncore;
   bprog->lines = e->lines;
   bprog->nlines = e->nlines;
   if (g->high > g->scratch_max) g->scratch_max = g->high;
@@ -710,6 +714,7 @@ static void gen_sys_group(Gen *g, size_t first, bool *done) {
   emit_free(&dry);
   free(dry.insns);
   free(dry.relocs);
+  free(dry.core);
   free(dry.lines);
   for (size_t i = 0; i < all.len && !g->failed; i++) gen_sys_body(g, all.items[i], base_top);
   SysBody **v = arena_alloc(g->arena, sizeof *v * (all.len + 1));
@@ -759,6 +764,7 @@ static void gen_sys_group(Gen *g, size_t first, bool *done) {
     SysBody *b = all.items[i];
     free(b->e.insns);
     free(b->e.relocs);
+    free(b->e.core);
     free(b->e.lines);
   }
   g->sysabi = NULL;
@@ -815,6 +821,7 @@ BoObject *bpf_translate(Program *prog, Target *t, Arena *a, Diag *d, const BpfOp
       free(bp->insns);
       free(bp->relocs);
       free(bp->lines);
+      free(bp->core);
     }
     return NULL;
   }
@@ -837,6 +844,7 @@ BoObject *bpf_translate(Program *prog, Target *t, Arena *a, Diag *d, const BpfOp
   TO_ARRAY(g, g->probes, BoProbe, obj->probes, obj->nprobes);
   TO_ARRAY(g, g->globals, BoGlobal, obj->globals, obj->nglobals);
   TO_ARRAY(g, g->sites, BoSite, obj->sites, obj->nsites);
+  TO_ARRAY(g, g->core_types, BoCoreType, obj->core_types, obj->ncore_types);
   obj->nformats = (uint32_t)g->formats.len;
   obj->formats = arena_alloc(a, sizeof(char *) * (obj->nformats + 1));
   obj->format_lens = arena_alloc(a, sizeof(uint32_t) * (obj->nformats + 1));
@@ -851,7 +859,6 @@ BoObject *bpf_translate(Program *prog, Target *t, Arena *a, Diag *d, const BpfOp
   obj->globals_map = g->globals_map;
   obj->ringbuf_map = g->ringbuf_map;
   obj->scratch_map = g->scratch_map;
-  obj->scratch_size = obj->scratch_size;
   /* The object's programs own their instruction buffers (malloc'd by
    * emit); hand them to the arena's lifetime by copying. */
   for (uint32_t i = 0; i < obj->nprogs; i++) {
@@ -868,6 +875,10 @@ BoObject *bpf_translate(Program *prog, Target *t, Arena *a, Diag *d, const BpfOp
     if (bp->nlines) memcpy(l, bp->lines, sizeof *l * bp->nlines);
     free(bp->lines);
     bp->lines = l;
+    BoCoreReloc *c = arena_alloc(a, sizeof *c * (bp->ncore + 1));
+    if (bp->ncore) memcpy(c, bp->core, sizeof *c * bp->ncore);
+    free(bp->core);
+    bp->core = c;
   }
   return obj;
 }

@@ -167,6 +167,7 @@ static void layout(Emit *e) {
       e->labels[l] = (int32_t)seg_position(order, base, e->label_seg[l], e->labels[l]);
   for (uint32_t i = 0; i < e->nfixups; i++) e->fixups[i].insn = perm[e->fixups[i].insn];
   for (uint32_t i = 0; i < e->nrelocs; i++) e->relocs[i].insn = perm[e->relocs[i].insn];
+  for (uint32_t i = 0; i < e->ncore; i++) e->core[i].insn = perm[e->core[i].insn];
   /* lines: moved with their segment (an entry after its segment's last
    * instruction covers nothing), then in order, the later of two at one
    * instruction kept */
@@ -249,6 +250,11 @@ void emit_st(Emit *e, uint8_t size, uint8_t dst, int16_t off, int32_t imm) {
   emit_insn(e, BPF_ST | BPF_MEM | size, dst, 0, off, imm);
 }
 
+void emit_core(Emit *e, uint32_t type, uint32_t member) {
+  GROW(e->core, e->ncore, e->core_cap);
+  e->core[e->ncore++] = (BoCoreReloc){.insn = e->n, .type = type, .member = member};
+}
+
 void emit_call(Emit *e, int32_t helper) { emit_insn(e, BPF_JMP | BPF_CALL, 0, 0, 0, helper); }
 
 void emit_exit(Emit *e) { emit_insn(e, BPF_JMP | BPF_EXIT, 0, 0, 0, 0); }
@@ -299,6 +305,11 @@ void emit_append(Emit *e, const Emit *src) {
   for (uint32_t i = 0; i < src->nrelocs; i++) {
     GROW(e->relocs, e->nrelocs, e->relocs_cap);
     e->relocs[e->nrelocs++] = (BoReloc){.insn = base + src->relocs[i].insn, .map = src->relocs[i].map};
+  }
+  for (uint32_t i = 0; i < src->ncore; i++) {
+    GROW(e->core, e->ncore, e->core_cap);
+    e->core[e->ncore] = src->core[i];
+    e->core[e->ncore++].insn += base;
   }
   for (uint32_t i = 0; i < src->n; i++) {
     const struct bpf_insn *in = &src->insns[i];

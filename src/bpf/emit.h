@@ -19,6 +19,8 @@ typedef struct Emit {
   uint32_t nrelocs, relocs_cap;
   BoLine *lines;
   uint32_t nlines, lines_cap;
+  BoCoreReloc *core;        /* CO-RE relocations (see bo.h) */
+  uint32_t ncore, core_cap;
   int32_t *labels;          /* label -> instruction, or -1 while unbound */
   uint32_t nlabels, labels_cap;
   struct { uint32_t insn, label; } *fixups; /* jumps to patch */
@@ -80,6 +82,9 @@ void emit_st(Emit *e, uint8_t size, uint8_t dst, int16_t off, int32_t imm);
 void emit_call(Emit *e, int32_t helper);
 void emit_exit(Emit *e);
 void emit_map(Emit *e, uint8_t dst, uint32_t map);      /* ld_imm64 map */
+
+/* The next instruction adds member `member` of core type `type`. */
+void emit_core(Emit *e, uint32_t type, uint32_t member);
 
 /* The script location of what follows. */
 void emit_line(Emit *e, uint32_t file, uint32_t line, uint32_t col);

@@ -908,7 +908,7 @@ static void gen_stat(Gen *g, Expr *x) {
 /* ---- Target variables ---- */
 
 /* Walk typedefs and modifiers. */
-static int skip_mods(const struct btf *b, int id) {
+int gen_skip_mods(const struct btf *b, int id) {
   const struct btf_type *t = btf__type_by_id(b, (unsigned)id);
   while (t && (btf_is_typedef(t) || btf_is_mod(t))) {
     id = (int)t->type;
@@ -920,7 +920,7 @@ static int skip_mods(const struct btf *b, int id) {
 /* Byte offset of member `name` in struct/union id (searching anonymous
  * members), or -1. */
 long member_offset(const struct btf *b, int id, const char *name) {
-  const struct btf_type *t = btf__type_by_id(b, (unsigned)skip_mods(b, id));
+  const struct btf_type *t = btf__type_by_id(b, (unsigned)gen_skip_mods(b, id));
   if (!t || !btf_is_composite(t)) return -1;
   const struct btf_member *m = btf_members(t);
   for (unsigned i = 0; i < btf_vlen(t); i++) {
@@ -962,7 +962,7 @@ void read_kernel(Gen *g, int size, bool sign, SrcLoc loc) {
 
 /* Is BTF type id a signed integer? */
 static bool btf_signed(const struct btf *b, int id) {
-  const struct btf_type *t = btf__type_by_id(b, (unsigned)skip_mods(b, id));
+  const struct btf_type *t = btf__type_by_id(b, (unsigned)gen_skip_mods(b, id));
   if (t && btf_is_int(t)) return (btf_int_encoding(t) & BTF_INT_SIGNED) != 0;
   return t && btf_is_enum(t);
 }
@@ -1036,6 +1036,28 @@ static void target_base(Gen *g, Expr *x, const TargetVar *v) {
     }
     return;
   }
+  case PF_KFUNC: {
+    /* a kprobe's struct pt_regs: the i-th parameter's register at entry,
+     * the return value's at return; cut to the C type's size */
+    const char *arch = g->target->kernel ? g->target->kernel->arch : NULL;
+    int off = -1, i = 0;
+    if (!strcmp(v->name, "return") && p->is_return) {
+      off = arch_return_offset(arch);
+    } else {
+      while (i < (int)p->vars.len && p->vars.items[i] != v) i++;
+      off = arch_func_arg_offset(arch, i);
+    }
+    struct btf *b = target_btf(g->target, NULL);
+    long size = b && v->btf_id ? btf__resolve_size(b, (unsigned)v->btf_id) : 8;
+    if (off < 0 || (size != 1 && size != 2 && size != 4 && size != 8)) break;
+    emit_ldx(E, BPF_DW, R0, R_CTX, (int16_t)off);
+    if (size < 8) {
+      bool sign = b && btf_signed(b, gen_skip_mods(b, v->btf_id));
+      emit_alu_imm(E, BPF_LSH, R0, 64 - (int)size * 8);
+      emit_alu_imm(E, sign ? BPF_ARSH : BPF_RSH, R0, 64 - (int)size * 8);
+    }
+    return;
+  }
   case PF_UFUNC: {
     /* a register of the uprobe's struct pt_regs (see uparams.h) */
     int size = v->size ? v->size : 8, off = v->offset;
@@ -1082,7 +1104,7 @@ static void gen_target(Gen *g, Expr *x, bool *is_str) {
   bool have_addr = false; /* r0 is the address of a value of type id */
   for (size_t i = 0; i < x->comps.len; i++) {
     TargetComp *c = x->comps.items[i];
-    int cur = skip_mods(b, id);
+    int cur = gen_skip_mods(b, id);
     const struct btf_type *t = btf__type_by_id(b, (unsigned)cur);
     if (have_addr && btf_is_ptr(t)) {
       emit_mov(E, R1, R0);
@@ -1107,19 +1129,19 @@ static void gen_target(Gen *g, Expr *x, bool *is_str) {
       id = el;
     } else {
       int sid = cur;
-      if (btf_is_ptr(t)) sid = skip_mods(b, (int)t->type);
+      if (btf_is_ptr(t)) sid = gen_skip_mods(b, (int)t->type);
       long off = member_offset(b, sid, c->name);
       if (off < 0) {
         gen_error(g, c->loc, "no member '%s'", c->name);
         return;
       }
-      if (off) emit_alu_imm(E, BPF_ADD, R0, (int32_t)off);
+      gen_member_add(g, sid, c->name, off); /* core.c */
       id = c->btf_id;
     }
     have_addr = true;
   }
   if (!have_addr || x->addr_of) return;
-  int fin = skip_mods(b, id);
+  int fin = gen_skip_mods(b, id);
   const struct btf_type *t = btf__type_by_id(b, (unsigned)fin);
   if (btf_is_array(t)) {
     *is_str = true;

@@ -129,6 +129,7 @@ typedef struct Gen {
   uint32_t procs_map;  /* "ctap_procs": processes running them */
   bool has_procs;
   struct GRegex *regex; /* regex.c: the patterns' map, or NULL */
+  Vec core_types;      /* BoCoreType*: the structs CO-RE describes (core.c) */
   /* A syscall program (codegen.c) is being generated: the context is
    * the BTF raw tracepoint's (struct pt_regs *regs, long id or ret), its
    * arguments in these registers (expr.c); else NULL. */
@@ -166,6 +167,11 @@ void gen_sdivmod(Gen *g, bool mod);
 /* Byte offset of member name in BTF struct/union id, or -1. */
 struct btf;
 long member_offset(const struct btf *b, int id, const char *name);
+/* id with its typedefs and modifiers skipped. */
+int gen_skip_mods(const struct btf *b, int id);
+/* core.c: r0 += off, the offset of member name of struct or union id in
+ * the target's BTF, with a CO-RE relocation in a kernel program. */
+void gen_member_add(Gen *g, int struct_id, const char *member, long off);
 /* call.c: function calls, builtins, the print family; a string result
  * goes to *str_dst (NULL: the call's value is a long, in r0). */
 void gen_call(Gen *g, Expr *x, Loc *str_dst);

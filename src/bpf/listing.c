@@ -100,6 +100,13 @@ void bpf_listing(StrBuf *out, const BoObject *obj) {
         sb_printf(out, "  ; map %s", obj->maps[in->imm].name);
       else if (in->code == (BPF_LD | BPF_DW | BPF_IMM) && in->src_reg == BPF_PSEUDO_FUNC)
         sb_printf(out, "  ; bpf_loop body at %" PRId64, (int64_t)i + in->imm + 1);
+      for (uint32_t c = 0; c < prog->ncore; c++)
+        if (prog->core[c].insn == i && prog->core[c].type < obj->ncore_types) {
+          const BoCoreType *t = &obj->core_types[prog->core[c].type];
+          if (prog->core[c].member < t->nmembers)
+            sb_printf(out, "  ; CO-RE offset of %s %s.%s", t->is_union ? "union" : "struct",
+                      t->name, t->members[prog->core[c].member].name);
+        }
       sb_putc(out, '\n');
       if (prog->ncode && i + 1 == prog->ncode) sb_puts(out, "; the bpf_loop bodies (.text)\n");
       if (in->code == (BPF_LD | BPF_DW | BPF_IMM)) i++;

@@ -479,6 +479,15 @@ static bool read_meta(Rd *r, BoObject *o, uint32_t **user_off) {
           !get_u32(r, &ln->line) || !get_u32(r, &ln->col))
         return false;
     }
+    r->what = "CO-RE relocations";
+    if (!get_count(r, &p->ncore, 12)) return false;
+    if (p->user && p->ncore) return fail(r, "user program %u has CO-RE relocations", i);
+    p->core = alloc_array(r, p->ncore, sizeof *p->core);
+    for (uint32_t j = 0; j < p->ncore; j++) {
+      BoCoreReloc *c = &p->core[j];
+      if (!get_u32(r, &c->insn) || !get_u32(r, &c->type) || !get_u32(r, &c->member))
+        return false;
+    }
   }
 
   r->what = "probe table";
@@ -542,8 +551,43 @@ static bool read_meta(Rd *r, BoObject *o, uint32_t **user_off) {
   for (uint32_t i = 0; i < o->nsites; i++)
     if (!get_str(r, &o->sites[i].text)) return false;
 
+  r->what = "CO-RE types";
+  if (!get_count(r, &o->ncore_types, 13)) return false;
+  o->core_types = alloc_array(r, o->ncore_types, sizeof *o->core_types);
+  for (uint32_t i = 0; i < o->ncore_types; i++) {
+    BoCoreType *t = &o->core_types[i];
+    if (!get_str(r, &t->name) || !get_flag(r, &t->is_union) || !get_u32(r, &t->size) ||
+        !get_count(r, &t->nmembers, 25))
+      return false;
+    if (!t->name || !*t->name) return fail(r, "CO-RE type %u has no name", i);
+    t->members = alloc_array(r, t->nmembers, sizeof *t->members);
+    for (uint32_t j = 0; j < t->nmembers; j++) {
+      BoCoreMember *m = &t->members[j];
+      if (!get_str(r, &m->name) || !get_u32(r, &m->offset) || !get_u32(r, &m->kind) ||
+          !get_flag(r, &m->is_signed) || !get_u32(r, &m->size) || !get_u32(r, &m->type) ||
+          !get_u32(r, &m->nelems))
+        return false;
+      if (!m->name || !*m->name || m->kind > BO_CORE_ARRAY)
+        return fail(r, "CO-RE type %u (%s): member %u is invalid", i, t->name, j);
+    }
+  }
+  for (uint32_t i = 0; i < o->ncore_types; i++)
+    for (uint32_t j = 0; j < o->core_types[i].nmembers; j++) {
+      const BoCoreMember *m = &o->core_types[i].members[j];
+      if (m->kind == BO_CORE_STRUCT && m->type >= o->ncore_types)
+        return fail(r, "CO-RE type %u: member %u names type %u (%u types)", i, j, m->type,
+                    o->ncore_types);
+    }
+  for (uint32_t i = 0; i < o->nprogs; i++)
+    for (uint32_t j = 0; j < o->progs[i].ncore; j++) {
+      const BoCoreReloc *c = &o->progs[i].core[j];
+      if (c->type >= o->ncore_types || c->member >= o->core_types[c->type].nmembers)
+        return fail(r, "program %u: CO-RE relocation %u names type %u member %u, which "
+                       "does not exist", i, j, c->type, c->member);
+    }
+
   if (r->left)
-    return fail(r, "corrupt metadata (%zu bytes after the site table)",
+    return fail(r, "corrupt metadata (%zu bytes after the CO-RE types)",
                 r->left);
   return true;
 }

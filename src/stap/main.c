@@ -88,8 +88,9 @@ static int later_passes(const StapOptions *opt, Program *prog, Target *target, A
             "use --runtime=bpf\n", stderr);
       return 1;
     }
-    /* The default: the bpf runtime, said once. */
-    if (access("/proc/modules", F_OK) != 0)
+    /* The default: the bpf runtime, said once; whether modules load is
+     * known of the running kernel only. */
+    if (target->kernel->is_running && access("/proc/modules", F_OK) != 0)
       fputs("stap: using --runtime=bpf: this kernel cannot load modules\n", stderr);
     else
       fputs("stap: using --runtime=bpf: the kernel-module runtime is not available in "

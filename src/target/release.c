@@ -1,9 +1,11 @@
-/* release: the target kernel's identity from uname, -r and -a. */
+/* release: the target kernel's identity from uname, -r and -a; -r RELEASE
+ * names /lib/modules/RELEASE/build, or the kernel cache's copy of it. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "target/target.h"
 
@@ -48,6 +50,13 @@ bool target_kernel_resolve(TargetKernel *k, Arena *a, const char *r_opt,
   } else {
     k->release = arena_strdup(a, r_opt);
     k->build_dir = arena_printf(a, "/lib/modules/%s/build", r_opt);
+    /* not installed here: the kernels scripts/fetch-debian-kernel.sh
+     * unpacks into its cache ($CTAP_KERNEL_CACHE) */
+    const char *cache = getenv("CTAP_KERNEL_CACHE");
+    const char *cached = arena_printf(a, "%s/%s/root/lib/modules/%s/build",
+                                      cache && *cache ? cache : "/var/cache/ctap-kernels",
+                                      r_opt, r_opt);
+    if (access(k->build_dir, F_OK) != 0 && access(cached, F_OK) == 0) k->build_dir = cached;
   }
   k->is_running = strcmp(k->release, u.release) == 0;
   /* A build tree at ROOT/lib/modules/R/build belongs to the system (or

@@ -791,9 +791,14 @@ static void test_rejects(void) {
   check("reject-probe-unknown-kind",
         at != (size_t)-1 &&
             rejects_patch(good, n, at - 12, v, 4, "unknown kind 99"));
+  /* The metadata ends with the last site (NULL: its count 0xffffffff)
+   * and the CO-RE type count (none). */
   check("reject-string-past-end-of-metadata",
-        rejects_patch(good, n, meta + msize - 4, "\1\0\0\0", 4,
+        rejects_patch(good, n, meta + msize - 8, "\5\0\0\0", 4,
                       "truncated metadata (site table"));
+  check("reject-core-types-past-end-of-metadata",
+        rejects_patch(good, n, meta + msize - 4, "\1\0\0\0", 4,
+                      "truncated metadata (CO-RE types"));
   size_t rel = 0, rsize = 0;
   if (section_at(tmp_path("full.bo"), ".reltracepoint/syscalls/sys_enter_getpid",
                  &rel, &rsize)) {
