@@ -363,14 +363,20 @@ static bool attach_info(Gen *g, Probe *p, BoProbe *bp, BoProg *bprog) {
   return false;
 }
 
-static void gen_probe(Gen *g, Probe *p, uint32_t index) {
+/* Generate probe p as program NAME_index (NAME_index_entry for the
+ * companion that capture (entry.c) says what to take at a call's entry
+ * for). */
+static void gen_probe_program(Gen *g, Probe *p, uint32_t index, const GEntry *capture) {
   if (p->family == PF_NEVER) return;
   BoProbe *bp = arena_alloc(g->arena, sizeof *bp);
   BoProg *bprog = arena_alloc(g->arena, sizeof *bprog);
   if (!attach_info(g, p, bp, bprog)) return;
+  GEntry *entry = capture ? NULL : entry_plan(g, p);
+  if (entry) gen_probe_program(g, entry_probe(entry), index, entry);
   g->user = user_family(p->family);
   bprog->user = g->user;
-  bprog->name = arena_printf(g->arena, "%s_%u", g->user ? "user" : "probe", index);
+  bprog->name = arena_printf(g->arena, "%s_%u%s", g->user ? "user" : "probe", index,
+                             capture ? "_entry" : "");
   Emit e;
   emit_init(&e, g->user);
   g->e = &e;
@@ -394,12 +400,16 @@ static void gen_probe(Gen *g, Probe *p, uint32_t index) {
   }
   gen_zero_locals(g, &p->locals);
   if (p->family == PF_PROCESS_BEGIN || p->family == PF_PROCESS_END) process_filter(g, p, bp);
+  if (capture) entry_capture(g, capture);
+  g->entry = entry;
+  if (entry) entry_restore(g, entry);
   if (p->cond) {
     gen_line(g, p->cond->loc);
     gen_cond_false(g, p->cond, g->out_label);
   }
   gen_stmt(g, p->body);
   gen_program_end(g, &top);
+  g->entry = NULL;
   if (!emit_finish(&e) && !g->failed) gen_error(g, loc, "internal error: a jump is out of range");
   bprog->ncode = e.nmain < e.n ? e.nmain : 0; /* loop.c: the bodies after the program */
   emit_free(&e);
@@ -416,6 +426,8 @@ static void gen_probe(Gen *g, Probe *p, uint32_t index) {
   bp->prog = (uint32_t)g->progs.len - 1;
   vec_push(&g->probes, g->arena, bp);
 }
+
+static void gen_probe(Gen *g, Probe *p, uint32_t index) { gen_probe_program(g, p, index, NULL); }
 
 /* ---- Syscall programs ----
  *

@@ -184,6 +184,7 @@ static Loc global_loc(Gen *g, const Symbol *s) {
 
 /* Is the string expression x already somewhere (no code needed)? */
 bool str_in_place(Gen *g, Expr *x, Loc *out) {
+  if (x->kind == E_ENTRY) return entry_string(g, x, out);
   if (x->kind != E_VAR || !x->ref) return false;
   const Symbol *s = x->ref;
   if (s->kind == SYM_GLOBAL) {
@@ -1037,6 +1038,11 @@ static void target_base(Gen *g, Expr *x, const TargetVar *v) {
     return;
   }
   case PF_KFUNC: {
+    /* in a .return probe, a parameter is its value at entry (entry.c) */
+    if (p->is_return && strcmp(v->name, "return") != 0) {
+      if (!entry_value(g, NULL, v)) break;
+      return;
+    }
     /* a kprobe's struct pt_regs: the i-th parameter's register at entry,
      * the return value's at return; cut to the C type's size */
     const char *arch = g->target->kernel ? g->target->kernel->arch : NULL;
@@ -1280,6 +1286,9 @@ void gen_long(Gen *g, Expr *x) {
     gen_target(g, x, &is_str);
     return;
   }
+  case E_ENTRY:
+    if (entry_value(g, x, NULL)) return;
+    break;
   default:
     break;
   }
@@ -1363,6 +1372,12 @@ void str_into(Gen *g, Expr *x, Loc dst) {
     gen_call(g, x, &dst);
     g->top = mark;
     return;
+  case E_ENTRY: {
+    Loc src;
+    if (!entry_string(g, x, &src)) break;
+    copy_str(g, dst, src);
+    return;
+  }
   case E_TARGET: case E_CAST: case E_AUTOCAST: {
     bool is_str;
     gen_target(g, x, &is_str);

@@ -130,6 +130,7 @@ typedef struct Gen {
   bool has_procs;
   struct GRegex *regex; /* regex.c: the patterns' map, or NULL */
   Vec core_types;      /* BoCoreType*: the structs CO-RE describes (core.c) */
+  struct GEntry *entry; /* entry.c: the .return probe's entry values, or NULL */
   /* A syscall program (codegen.c) is being generated: the context is
    * the BTF raw tracepoint's (struct pt_regs *regs, long id or ret), its
    * arguments in these registers (expr.c); else NULL. */
@@ -205,10 +206,6 @@ bool gen_quote_builtin(Gen *g, Expr *x, const char *name, Loc dst);
  * false if x is not the one named. */
 bool gen_string_long(Gen *g, Expr *x, const char *name);
 bool gen_string_str(Gen *g, Expr *x, const char *name, Loc dst);
-/* strings.c: stringat and strpos (r0), __substr_unchecked into dst;
- * false if x is not the one named. */
-bool gen_string_long(Gen *g, Expr *x, const char *name);
-bool gen_string_str(Gen *g, Expr *x, const char *name, Loc dst);
 /* stats.c: r0 = the statistic x (@count ...) of gg at key, in a kernel
  * program. */
 void gen_stat_kernel(Gen *g, Expr *x, GGlobal *gg, uint32_t key);
@@ -229,6 +226,18 @@ void gen_raise(Gen *g);  /* to the handler, the error already set */
 void gen_load_maps(Gen *g);
 uint32_t gen_add_map(Gen *g, const char *name, uint32_t type, uint32_t key, uint32_t value,
                      uint32_t max);
+
+/* entry.c: a kernel.function .return probe's values from the call's
+ * entry (@entry, parameters): the plan (NULL if it needs none), its
+ * companion entry probe, the companion's capture code, the return
+ * program's restore, then each capture's value (false if x is none). */
+typedef struct GEntry GEntry;
+GEntry *entry_plan(Gen *g, Probe *p);
+Probe *entry_probe(const GEntry *en);
+void entry_capture(Gen *g, const GEntry *en);
+void entry_restore(Gen *g, GEntry *en);
+bool entry_value(Gen *g, const Expr *entry, const TargetVar *var); /* r0 */
+bool entry_string(Gen *g, const Expr *entry, Loc *at);
 
 /* process.c: process.begin/.end programs' filters and companions. */
 void process_filter(Gen *g, Probe *p, BoProbe *bp);

@@ -174,11 +174,13 @@ static int expand_kfunc(Sema *S, Ctx *cx, const Vec *comps, Stmt *body, size_t a
   const char *spec = str_arg(S, fc);
   if (!spec) return -1;
   bool ret = false;
+  const char *suffix = ""; /* the point's .call, .exported, .return */
   for (size_t i = at + 1; i < comps->len; i++) {
     const char *n = ((ProbeComp *)comps->items[i])->name;
     if (statement && strcmp(n, "absolute") == 0) continue;
     if (!statement && strcmp(n, "return") == 0) ret = true;
     else if (statement || (strcmp(n, "call") != 0 && strcmp(n, "exported") != 0)) return 0;
+    suffix = arena_printf(S->arena, "%s.%s", suffix, n);
   }
   const char *glob = function_part(S, spec);
   if (strchr(spec, '@') && strpbrk(glob, "*?[")) {
@@ -199,8 +201,7 @@ static int expand_kfunc(Sema *S, Ctx *cx, const Vec *comps, Stmt *body, size_t a
   for (size_t i = 0; i < names.len; i++) {
     const char *fn = names.items[i];
     const char *point = arena_printf(S->arena, "kernel.%s(\"%s\")%s",
-                                     statement ? "statement" : "function", fn,
-                                     ret ? ".return" : "");
+                                     statement ? "statement" : "function", fn, suffix);
     Probe *p = new_probe(S, cx, statement ? PF_KSTATEMENT : PF_KFUNC, point, body);
     p->target = fn;
     p->is_return = ret;

@@ -8,7 +8,8 @@
 #
 # FILEs (e.g. NAME.bo objects built with `stap -p4 -r KERNEL`) are copied
 # into the guest's /work, its working directory.  staprun and ctap-workload
-# are in the guest's /bin.
+# are in the guest's /bin; the workload is also at its host path, which
+# the guest's $WORKLOAD names (as on the host).
 #
 # --shell: the console (ttyS0) is this terminal, with a shell on it; the
 #   guest powers off when the shell exits (or leave qemu with Ctrl-A X).
@@ -169,14 +170,20 @@ add_program() {
   done < <(ldd "$1" 2>/dev/null | sed -n 's|.*=> \(/[^ ]*\) (.*|\1|p; s|^[[:space:]]*\(/[^ ]*\) (.*|\1|p')
 }
 add_program "$STAPRUN"
-add_program "$WORKLOAD"
 [[ $(basename "$STAPRUN") == staprun ]] || mv "$rootfs/bin/$(basename "$STAPRUN")" "$rootfs/bin/staprun"
+# The workload is also at its host path, so that a script built on the
+# host with process("$WORKLOAD") probes names the same file in the guest;
+# /init exports WORKLOAD with that path.
+WORKLOAD=$(realpath "$WORKLOAD")
+add_program "$WORKLOAD"
 [[ $(basename "$WORKLOAD") == ctap-workload ]] ||
   mv "$rootfs/bin/$(basename "$WORKLOAD")" "$rootfs/bin/ctap-workload"
+mkdir -p "$rootfs$(dirname "$WORKLOAD")"
+ln "$rootfs/bin/ctap-workload" "$rootfs$WORKLOAD"
 
 cp "$DIR/init.sh" "$rootfs/init"
 chmod 755 "$rootfs/init"
-printf 'MODE=%s\nTIMEOUT=%s\n' "$mode" "$timeout" >"$rootfs/etc/ctap-vm.conf"
+printf 'MODE=%s\nTIMEOUT=%s\nWORKLOAD=%q\n' "$mode" "$timeout" "$WORKLOAD" >"$rootfs/etc/ctap-vm.conf"
 echo 'root:x:0:0:root:/work:/bin/sh' >"$rootfs/etc/passwd"
 echo 'root:x:0:' >"$rootfs/etc/group"
 ((${#files[@]})) && cp -r "${files[@]}" "$rootfs/work/"

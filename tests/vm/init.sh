@@ -2,7 +2,7 @@
 # /init of the test guest that tests/vm/guest.sh boots (busybox sh, PID 1).
 #
 # It mounts the pseudo file systems the runtime needs, then, as
-# /etc/ctap-vm.conf says (MODE, TIMEOUT):
+# /etc/ctap-vm.conf says (MODE, TIMEOUT, WORKLOAD: the workload's path):
 #   MODE=jobs   runs every /jobs/NAME.sh in name order, each with
 #               `timeout TIMEOUT` from /work, and sends each one's standard
 #               output, standard error and exit status to the host over the
@@ -46,6 +46,7 @@ hostname ctap-vm
 MODE=jobs
 TIMEOUT=30
 . /etc/ctap-vm.conf
+export WORKLOAD
 
 # now_ms: milliseconds since boot.
 now_ms() {

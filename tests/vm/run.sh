@@ -1,0 +1,287 @@
+#!/usr/bin/env bash
+# Scripts run for real in a kernel guest: Debian 12's current kernel
+# (scripts/fetch-debian-kernel.sh) booted once under qemu by guest.sh, with
+# every test's object built on the host beforehand.  This machine's own
+# kernel lacks kprobes, fentry and modules; the guest's has them.
+#
+# A test is tests/vm/NAME.stp with companions, as in tests/run:
+#   NAME.out      the exact expected standard output of staprun (required)
+#   NAME.args     one line of extra stap options for pass 4, in shell
+#                 syntax, placed before the script (e.g. -DMAXSTRINGLEN=16)
+#   NAME.argv     one line of script arguments ($1/@1...), in shell syntax,
+#                 placed after the script
+#   NAME.staprun  one line of staprun options, placed before the object,
+#                 e.g. -c "$WORKLOAD getppid 5"; the guest's busybox sh
+#                 reads it, so quote for a POSIX shell
+#   NAME.err      the exact expected standard error of staprun, or
+#   NAME.errgrep  extended regexps, one a line, that must match lines of
+#                 its standard error in that order (other lines may come
+#                 between them); with neither, standard error must be
+#                 empty (a warning from staprun or libbpf fails the test)
+#   NAME.rc       staprun's expected exit status (default 0)
+#   NAME.modules  optional: names of the guest kernel's modules (e.g.
+#                 loop) that the job loads with insmod before staprun;
+#                 they must not depend on other modules
+#   NAME.filter   optional: a bash script that reads staprun's standard
+#                 output on stdin and writes what NAME.out must match (for
+#                 output that names other processes or varies by timing)
+# NAME.stp may be a symbolic link to one of examples/, which must run
+# unchanged.
+# On the host, each test is built as
+#   cd SCRATCH && stap --runtime=bpf -p4 -r KBUILD ARGS -m MOD NAME.stp ARGV
+# (MOD is NAME with '-' as '_'; KBUILD the guest kernel's build tree), which
+# must succeed with an empty standard error; in the guest it runs as
+#   cd /work && staprun STAPRUN-OPTIONS MOD.bo
+# with a time limit (VM_TIMEOUT, default 30 s).  $WORKLOAD, in all three
+# option files, is the ctap-workload's path: the same on the host and in
+# the guest (see guest.sh), so process(@1) probes work.
+#
+# Besides one line per test, vm/guest says whether the guest booted, ran
+# every test and powered off with a kernel log free of warnings, oopses,
+# BUGs, call traces, stalls and lockups.  A kernel problem seen while a
+# test ran also fails that test, with the log lines.  A test that hangs the
+# guest fails with its name; the tests after it fail as not run.
+# Everything SKIPs, with the reason, without root, qemu, busybox or cpio,
+# or when the package registry cannot be reached to fetch the kernel.
+# Run some tests only by naming them: bash tests/vm/run.sh hello timer
+# VM_KEEP=1 keeps the scratch folder (guest log, objects) and names it.
+set -uo pipefail
+DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=${ROOT:-$(cd "$DIR/../.." && pwd)}
+# stap on the host: $STAP (tests/run-tests.sh gives the ASan build's), else
+# build-asan's.  staprun in the guest: guest.sh's default, build/staprun
+# (optimized: TCG is slow), or $VM_STAPRUN.
+STAP=${STAP:-$ROOT/build-asan/stap}
+STAPRUN=${VM_STAPRUN:-$ROOT/build/staprun}
+WORKLOAD=${WORKLOAD:-$ROOT/build/tests/run/ctap-workload}
+TIMEOUT=${VM_TIMEOUT:-30}
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+
+names=()
+if (($#)); then
+  names=("$@")
+else
+  for f in "$DIR"/*.stp; do
+    [[ -f $f ]] && names+=("$(basename "$f" .stp)")
+  done
+fi
+all=("${names[@]}" guest)
+
+# say STATUS REASON: one line for every test and for vm/guest.
+say_all() {
+  for n in "${all[@]}"; do echo "$1: vm/$n ($2)"; done
+}
+
+skip_reason() {
+  if ((EUID != 0)); then echo "not root"; return; fi
+  local tool
+  for tool in qemu-system-x86_64 busybox cpio; do
+    command -v "$tool" > /dev/null || { echo "$tool is not installed"; return; }
+  done
+}
+reason=$(skip_reason)
+if [[ -n $reason ]]; then
+  say_all SKIP "$reason"
+  exit 0
+fi
+for f in "$STAP" "$STAPRUN" "$WORKLOAD"; do
+  if [[ ! -x $f ]]; then
+    say_all FAIL "not built: $f"
+    exit 0
+  fi
+done
+WORKLOAD=$(realpath "$WORKLOAD")
+export WORKLOAD
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/ctap-vm-tests.XXXXXX") || exit 0
+if [[ -n ${VM_KEEP:-} ]]; then
+  echo "vm: keeping $scratch" >&2
+else
+  trap 'rm -rf "$scratch"' EXIT
+fi
+
+# The guest's kernel and its build tree.
+if ! kernel=$(bash "$ROOT/scripts/fetch-debian-kernel.sh" 2> "$scratch/fetch.err"); then
+  if grep -q 'cannot reach the package registry' "$scratch/fetch.err"; then
+    say_all SKIP "cannot reach the package registry to fetch the guest kernel"
+  else
+    say_all FAIL "cannot fetch the guest kernel"
+    sed 's/^/    /' "$scratch/fetch.err"
+  fi
+  exit 0
+fi
+release=$(< "$kernel/release")
+kbuild=$kernel/root/lib/modules/$release/build
+
+# compare WHAT EXPECTED-FILE ACTUAL-FILE: append a diff to $problems.
+compare() {
+  diff -u --label "expected $1" --label "actual $1" "$2" "$3" > "$scratch/diff" && return 0
+  problems+="$(head -n 60 "$scratch/diff")"$'\n'
+}
+
+# errgrep PATTERNS STDERR: every regexp of PATTERNS matches a line of
+# STDERR, in order; append what did not to $problems.
+errgrep() {
+  local re line n=0 missing=
+  mapfile -t lines < "$2"
+  while IFS= read -r re; do
+    [[ -z $re ]] && continue
+    while ((n < ${#lines[@]})); do
+      line=${lines[n]}
+      n=$((n + 1))
+      if grep -qE -e "$re" <<< "$line"; then continue 2; fi
+    done
+    missing+="no line of stderr (in order) matches /$re/"$'\n'
+    n=${#lines[@]}
+  done < "$1"
+  problems+=$missing
+}
+
+# Pass 4 on the host, for every test.  built[NAME] is set when it built;
+# failed[NAME] holds why it did not.
+mkdir -p "$scratch/jobs" "$scratch/files" "$scratch/build"
+declare -A built=() failed=() shown=()
+for name in "${names[@]}"; do
+  base=$DIR/$name
+  if [[ ! -f $base.stp ]]; then
+    failed[$name]="no $name.stp"
+    continue
+  fi
+  mod=${name//-/_}
+  opts=() argv=() sropts=
+  if [[ -f $base.args ]]; then eval "opts=($(< "$base.args"))"; fi
+  if [[ -f $base.argv ]]; then eval "argv=($(< "$base.argv"))"; fi
+  [[ -f $base.staprun ]] && sropts=$(< "$base.staprun")
+  shown[$name]="stap --runtime=bpf -p4 -r $kbuild $( ((${#opts[@]})) && printf '%q ' "${opts[@]}")-m $mod $name.stp$( ((${#argv[@]})) && printf ' %q' "${argv[@]}")"
+  shown[$name]+=$'\n'"    (guest) \$ staprun ${sropts:+$sropts }$mod.bo"
+  b=$scratch/build/$name
+  mkdir -p "$b"
+  cp "$base.stp" "$b/"
+  (cd "$b" && exec timeout -k 5 "$TIMEOUT" "$STAP" --runtime=bpf -p4 -r "$kbuild" "${opts[@]}" \
+     -m "$mod" "$name.stp" "${argv[@]}") < /dev/null > "$b/p4.out" 2> "$b/p4.err"
+  rc=$?
+  if ((rc != 0)) || [[ ! -f $b/$mod.bo ]]; then
+    failed[$name]="pass 4 on the host failed (exit $rc)"$'\n'"$(head -n 20 "$b/p4.err")"
+    continue
+  fi
+  if [[ -s $b/p4.err ]]; then
+    failed[$name]="pass 4 on the host wrote to stderr"$'\n'"$(head -n 20 "$b/p4.err")"
+    continue
+  fi
+  cp "$b/$mod.bo" "$scratch/files/"
+  # The job the guest runs (busybox sh, from /work).
+  job=$scratch/jobs/$name.sh
+  printf '# %s\n' "$name" > "$job"
+  if [[ -f $base.modules ]]; then
+    for km in $(< "$base.modules"); do
+      ko=$(find "$kernel/root/lib/modules/$release/kernel" -name "$km.ko" -print -quit)
+      if [[ -z $ko ]]; then
+        failed[$name]="no module $km.ko in the guest kernel"
+        continue 2
+      fi
+      cp "$ko" "$scratch/files/"
+      printf 'insmod /work/%s.ko || exit 99\n' "$km" >> "$job"
+    done
+  fi
+  printf 'exec staprun %s %s.bo\n' "$sropts" "$mod" >> "$job"
+  built[$name]=1
+done
+
+# One boot for all of them.
+out=$scratch/out
+guest_rc=0
+if ((${#built[@]})); then
+  bash "$DIR/guest.sh" --kernel "$kernel" --jobs "$scratch/jobs" --out "$out" --timeout "$TIMEOUT" \
+    "$scratch"/files/* < /dev/null > "$scratch/guest.out" 2> "$scratch/guest.err"
+  guest_rc=$?
+  status=$(cat "$out/status" 2> /dev/null || echo "setup-failed")
+else
+  status=none
+fi
+[[ -n ${VM_VERBOSE:-} && -f $out/timing ]] && sed 's/^/vm: /' "$out/timing" >&2
+
+# Kernel problems seen during each test.
+declare -A kprob=()
+if [[ -s $out/kernel-problems ]]; then
+  while IFS=$'\t' read -r job line; do
+    kprob[$job]+="$line"$'\n'
+  done < "$out/kernel-problems"
+fi
+
+for name in "${names[@]}"; do
+  if [[ -n ${failed[$name]:-} ]]; then
+    echo "FAIL: vm/$name"
+    [[ -n ${shown[$name]:-} ]] && echo "    \$ ${shown[$name]}"
+    sed 's/^/    /' <<< "${failed[$name]}"
+    continue
+  fi
+  base=$DIR/$name
+  problems=
+  if [[ ! -f $out/$name.rc ]]; then
+    case $status in
+      "hung $name") problems+="hung the guest: no result within $((TIMEOUT + 30)) s; the guest was killed"$'\n' ;;
+      "died $name") problems+="the guest ended while it ran"$'\n' ;;
+      hung* | died*) problems+="not run: the guest ${status%% *} during ${status#* }"$'\n' ;;
+      *) problems+="no result from the guest (guest: $status)"$'\n' ;;
+    esac
+  else
+    rc=$(< "$out/$name.rc")
+    want_rc=0
+    [[ -f $base.rc ]] && want_rc=$(< "$base.rc")
+    if [[ -f $out/$name.timedout ]]; then
+      problems+="timed out after $TIMEOUT s in the guest (exit $rc)"$'\n'
+    elif [[ $rc != "$want_rc" ]]; then
+      problems+="exit status $rc, expected $want_rc"$'\n'
+    fi
+    actual=$out/$name.stdout
+    if [[ -f $base.filter ]]; then
+      bash "$base.filter" < "$out/$name.stdout" > "$out/$name.filtered"
+      actual=$out/$name.filtered
+    fi
+    if [[ -f $base.out ]]; then
+      compare stdout "$base.out" "$actual"
+    else
+      problems+="no expected output $name.out"$'\n'
+    fi
+    if [[ -f $base.err ]]; then
+      compare stderr "$base.err" "$out/$name.stderr"
+    elif [[ -f $base.errgrep ]]; then
+      errgrep "$base.errgrep" "$out/$name.stderr"
+    elif [[ -s $out/$name.stderr ]]; then
+      problems+="unexpected stderr"$'\n'
+    fi
+  fi
+  if [[ -n ${kprob[$name]:-} ]]; then
+    problems+="kernel problems in the guest log while it ran:"$'\n'
+    problems+="$(head -n 20 <<< "${kprob[$name]%$'\n'}" | sed 's/^/  /')"$'\n'
+  fi
+  if [[ -z $problems ]]; then
+    echo "PASS: vm/$name"
+  else
+    echo "FAIL: vm/$name"
+    echo "    \$ ${shown[$name]}"
+    sed 's/^/    /' <<< "${problems%$'\n'}"
+    if [[ -s $out/$name.stderr ]]; then
+      echo "    stderr was:"
+      head -n 20 "$out/$name.stderr" | sed 's/^/      /'
+    fi
+  fi
+done
+
+# The guest as a whole.
+if [[ $status == none ]]; then
+  echo "SKIP: vm/guest (no test built)"
+elif [[ $status == ok && $guest_rc == 0 ]]; then
+  echo "PASS: vm/guest"
+elif [[ $status == ok && -z ${kprob[-]:-} ]]; then
+  # Every problem belongs to a test, which failed with it.
+  echo "FAIL: vm/guest (kernel problems during tests, shown with them)"
+else
+  echo "FAIL: vm/guest ($status)"
+  [[ -s $scratch/guest.err ]] && head -n 40 "$scratch/guest.err" | sed 's/^/    /'
+  if [[ -f $out/guest.log ]]; then
+    echo "    the end of the guest log:"
+    tail -n 20 "$out/guest.log" | sed 's/^/      /'
+  fi
+fi
+exit 0
