@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 packages=(build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
-          zlib1g-dev libbpf-dev libelf-dev libdw-dev liblzma-dev libzstd-dev)
+          zlib1g-dev libbpf-dev libelf-dev libdw-dev liblzma-dev libzstd-dev
+          qemu-system-x86 busybox-static cpio)
 
 log=$(mktemp "${TMPDIR:-/tmp}/ctap-setup.XXXXXX")
 trap 'rm -f "$log"' EXIT
