@@ -53,6 +53,9 @@ ROOT=${ROOT:-$(cd "$DIR/../.." && pwd)}
 # (optimized: TCG is slow), or $VM_STAPRUN.
 STAP=${STAP:-$ROOT/build-asan/stap}
 STAPRUN=${VM_STAPRUN:-$ROOT/build/staprun}
+# staprun here, for the .guest-to-here runs: the suite's (ASan) build.
+STAPRUN_HERE=${STAPRUN_HERE:-$(dirname "$STAP")/staprun}
+export STAPRUN_HERE
 WORKLOAD=${WORKLOAD:-$ROOT/build/tests/run/ctap-workload}
 TIMEOUT=${VM_TIMEOUT:-30}
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
@@ -65,7 +68,23 @@ else
     [[ -f $f ]] && names+=("$(basename "$f" .stp)")
   done
 fi
-all=("${names[@]}" guest)
+# Every test runs as vm/NAME: built on the host for the guest's kernel
+# (-r), run in the guest.  A test with NAME.matrix also runs as
+#   vm/NAME.here-to-guest   built for this machine's running kernel (no -r),
+#                           run in the guest, and
+#   vm/NAME.guest-to-here   built for the guest's kernel, run here (staprun
+#                           on this machine, root with BPF, as tests/run),
+# and NAME.matrix lists, one a line, struct members ("task_struct.pid")
+# whose offsets must differ between the two kernels (from the -p3
+# listings' CO-RE notes): proof that the object's field reads were
+# relocated at load time.
+ids=()
+for name in "${names[@]}"; do
+  ids+=("$name")
+  [[ -f $DIR/$name.matrix ]] && ids+=("$name.here-to-guest" "$name.guest-to-here")
+done
+
+all=("${ids[@]}" guest)
 
 # say STATUS REASON: one line for every test and for vm/guest.
 say_all() {
@@ -137,46 +156,74 @@ errgrep() {
   problems+=$missing
 }
 
-# Pass 4 on the host, for every test.  built[NAME] is set when it built;
-# failed[NAME] holds why it did not.
-mkdir -p "$scratch/jobs" "$scratch/files" "$scratch/build"
-declare -A built=() failed=() shown=()
-for name in "${names[@]}"; do
+# CO-RE offsets a -p3 listing names: "struct.member offset" lines.
+core_offsets() {
+  sed -n -E 's/^ *[0-9]+: r[0-9]+ \+= ([0-9]+)  ; CO-RE offset of (struct|union) ([A-Za-z0-9_.]+)$/\3 \1/p' "$1" | sort -u
+}
+
+# Pass 4 on the host, for every test and variant.  built[ID] is set when
+# it built; failed[ID] holds why it did not.
+mkdir -p "$scratch/jobs" "$scratch/files" "$scratch/build" "$scratch/here"
+declare -A built=() failed=() shown=() outdir=()
+for id in "${ids[@]}"; do
+  name=${id%%.*} variant=${id#"$name"}
   base=$DIR/$name
+  outdir[$id]=$scratch/out
   if [[ ! -f $base.stp ]]; then
-    failed[$name]="no $name.stp"
+    failed[$id]="no $name.stp"
     continue
   fi
-  mod=${name//-/_}
+  mod=${id//[-.]/_}
   opts=() argv=() sropts=
   if [[ -f $base.args ]]; then eval "opts=($(< "$base.args"))"; fi
   if [[ -f $base.argv ]]; then eval "argv=($(< "$base.argv"))"; fi
   [[ -f $base.staprun ]] && sropts=$(< "$base.staprun")
-  shown[$name]="stap --runtime=bpf -p4 -r $kbuild $( ((${#opts[@]})) && printf '%q ' "${opts[@]}")-m $mod $name.stp$( ((${#argv[@]})) && printf ' %q' "${argv[@]}")"
-  shown[$name]+=$'\n'"    (guest) \$ staprun ${sropts:+$sropts }$mod.bo"
-  b=$scratch/build/$name
+  ropt=(-r "$kbuild")
+  [[ $variant == .here-to-guest ]] && ropt=()
+  where="(guest)"
+  [[ $variant == .guest-to-here ]] && where="(here)" outdir[$id]=$scratch/here
+  shown[$id]="stap --runtime=bpf -p4 ${ropt[*]:+${ropt[*]} }$( ((${#opts[@]})) && printf '%q ' "${opts[@]}")-m $mod $name.stp$( ((${#argv[@]})) && printf ' %q' "${argv[@]}")"
+  shown[$id]+=$'\n'"    $where \$ staprun ${sropts:+$sropts }$mod.bo"
+  b=$scratch/build/$id
   mkdir -p "$b"
   cp "$base.stp" "$b/"
-  (cd "$b" && exec timeout -k 5 "$TIMEOUT" "$STAP" --runtime=bpf -p4 -r "$kbuild" "${opts[@]}" \
+  (cd "$b" && exec timeout -k 5 "$TIMEOUT" "$STAP" --runtime=bpf -p4 "${ropt[@]}" "${opts[@]}" \
      -m "$mod" "$name.stp" "${argv[@]}") < /dev/null > "$b/p4.out" 2> "$b/p4.err"
   rc=$?
   if ((rc != 0)) || [[ ! -f $b/$mod.bo ]]; then
-    failed[$name]="pass 4 on the host failed (exit $rc)"$'\n'"$(head -n 20 "$b/p4.err")"
+    failed[$id]="pass 4 on the host failed (exit $rc)"$'\n'"$(head -n 20 "$b/p4.err")"
     continue
   fi
   if [[ -s $b/p4.err ]]; then
-    failed[$name]="pass 4 on the host wrote to stderr"$'\n'"$(head -n 20 "$b/p4.err")"
+    failed[$id]="pass 4 on the host wrote to stderr"$'\n'"$(head -n 20 "$b/p4.err")"
+    continue
+  fi
+  if [[ -n $variant ]]; then
+    # The same object's listing: which offsets CO-RE relocates.
+    (cd "$b" && exec "$STAP" --runtime=bpf -p3 "${ropt[@]}" "${opts[@]}" "$name.stp" "${argv[@]}") \
+      < /dev/null > "$b/p3.out" 2> /dev/null
+    core_offsets "$b/p3.out" > "$b/core"
+  fi
+  if [[ $variant == .guest-to-here ]]; then
+    # Run here, now, as the guest would.
+    o=$scratch/here
+    (cd "$b" && eval "exec timeout -k 5 $TIMEOUT \"\$STAPRUN_HERE\" $sropts $mod.bo") \
+      < /dev/null > "$o/$id.stdout" 2> "$o/$id.stderr"
+    rc=$?
+    echo "$rc" > "$o/$id.rc"
+    ((rc == 124 || rc == 137)) && : > "$o/$id.timedout"
+    built[$id]=1
     continue
   fi
   cp "$b/$mod.bo" "$scratch/files/"
   # The job the guest runs (busybox sh, from /work).
-  job=$scratch/jobs/$name.sh
-  printf '# %s\n' "$name" > "$job"
+  job=$scratch/jobs/$id.sh
+  printf '# %s\n' "$id" > "$job"
   if [[ -f $base.modules ]]; then
     for km in $(< "$base.modules"); do
       ko=$(find "$kernel/root/lib/modules/$release/kernel" -name "$km.ko" -print -quit)
       if [[ -z $ko ]]; then
-        failed[$name]="no module $km.ko in the guest kernel"
+        failed[$id]="no module $km.ko in the guest kernel"
         continue 2
       fi
       cp "$ko" "$scratch/files/"
@@ -184,13 +231,13 @@ for name in "${names[@]}"; do
     done
   fi
   printf 'exec staprun %s %s.bo\n' "$sropts" "$mod" >> "$job"
-  built[$name]=1
+  built[$id]=1
 done
 
 # One boot for all of them.
 out=$scratch/out
 guest_rc=0
-if ((${#built[@]})); then
+if compgen -G "$scratch/jobs/*.sh" > /dev/null; then
   bash "$DIR/guest.sh" --kernel "$kernel" --jobs "$scratch/jobs" --out "$out" --timeout "$TIMEOUT" \
     "$scratch"/files/* < /dev/null > "$scratch/guest.out" 2> "$scratch/guest.err"
   guest_rc=$?
@@ -208,35 +255,37 @@ if [[ -s $out/kernel-problems ]]; then
   done < "$out/kernel-problems"
 fi
 
-for name in "${names[@]}"; do
-  if [[ -n ${failed[$name]:-} ]]; then
-    echo "FAIL: vm/$name"
-    [[ -n ${shown[$name]:-} ]] && echo "    \$ ${shown[$name]}"
-    sed 's/^/    /' <<< "${failed[$name]}"
+for id in "${ids[@]}"; do
+  name=${id%%.*} variant=${id#"$name"}
+  if [[ -n ${failed[$id]:-} ]]; then
+    echo "FAIL: vm/$id"
+    [[ -n ${shown[$id]:-} ]] && echo "    \$ ${shown[$id]}"
+    sed 's/^/    /' <<< "${failed[$id]}"
     continue
   fi
   base=$DIR/$name
+  o=${outdir[$id]}
   problems=
-  if [[ ! -f $out/$name.rc ]]; then
+  if [[ ! -f $o/$id.rc ]]; then
     case $status in
-      "hung $name") problems+="hung the guest: no result within $((TIMEOUT + 30)) s; the guest was killed"$'\n' ;;
-      "died $name") problems+="the guest ended while it ran"$'\n' ;;
+      "hung $id") problems+="hung the guest: no result within $((TIMEOUT + 30)) s; the guest was killed"$'\n' ;;
+      "died $id") problems+="the guest ended while it ran"$'\n' ;;
       hung* | died*) problems+="not run: the guest ${status%% *} during ${status#* }"$'\n' ;;
       *) problems+="no result from the guest (guest: $status)"$'\n' ;;
     esac
   else
-    rc=$(< "$out/$name.rc")
+    rc=$(< "$o/$id.rc")
     want_rc=0
     [[ -f $base.rc ]] && want_rc=$(< "$base.rc")
-    if [[ -f $out/$name.timedout ]]; then
-      problems+="timed out after $TIMEOUT s in the guest (exit $rc)"$'\n'
+    if [[ -f $o/$id.timedout ]]; then
+      problems+="timed out after $TIMEOUT s (exit $rc)"$'\n'
     elif [[ $rc != "$want_rc" ]]; then
       problems+="exit status $rc, expected $want_rc"$'\n'
     fi
-    actual=$out/$name.stdout
+    actual=$o/$id.stdout
     if [[ -f $base.filter ]]; then
-      bash "$base.filter" < "$out/$name.stdout" > "$out/$name.filtered"
-      actual=$out/$name.filtered
+      bash "$base.filter" < "$o/$id.stdout" > "$o/$id.filtered"
+      actual=$o/$id.filtered
     fi
     if [[ -f $base.out ]]; then
       compare stdout "$base.out" "$actual"
@@ -244,26 +293,41 @@ for name in "${names[@]}"; do
       problems+="no expected output $name.out"$'\n'
     fi
     if [[ -f $base.err ]]; then
-      compare stderr "$base.err" "$out/$name.stderr"
+      compare stderr "$base.err" "$o/$id.stderr"
     elif [[ -f $base.errgrep ]]; then
-      errgrep "$base.errgrep" "$out/$name.stderr"
-    elif [[ -s $out/$name.stderr ]]; then
+      errgrep "$base.errgrep" "$o/$id.stderr"
+    elif [[ -s $o/$id.stderr ]]; then
       problems+="unexpected stderr"$'\n'
     fi
   fi
-  if [[ -n ${kprob[$name]:-} ]]; then
+  if [[ -n $variant ]]; then
+    # The members named must be relocated, at offsets that differ
+    # between the two kernels' builds.
+    here=$scratch/build/$name.here-to-guest/core there=$scratch/build/$name.guest-to-here/core
+    while read -r m; do
+      [[ -z $m ]] && continue
+      a=$(awk -v m="$m" '$1 == m { print $2 }' "$here" 2> /dev/null)
+      c=$(awk -v m="$m" '$1 == m { print $2 }' "$there" 2> /dev/null)
+      if [[ -z $a || -z $c ]]; then
+        problems+="$m: no CO-RE relocation in the listings (here: ${a:-none}, guest: ${c:-none})"$'\n'
+      elif [[ $a == "$c" ]]; then
+        problems+="$m: the same offset ($a) on both kernels: this proves nothing"$'\n'
+      fi
+    done < "$base.matrix"
+  fi
+  if [[ -n ${kprob[$id]:-} ]]; then
     problems+="kernel problems in the guest log while it ran:"$'\n'
-    problems+="$(head -n 20 <<< "${kprob[$name]%$'\n'}" | sed 's/^/  /')"$'\n'
+    problems+="$(head -n 20 <<< "${kprob[$id]%$'\n'}" | sed 's/^/  /')"$'\n'
   fi
   if [[ -z $problems ]]; then
-    echo "PASS: vm/$name"
+    echo "PASS: vm/$id"
   else
-    echo "FAIL: vm/$name"
-    echo "    \$ ${shown[$name]}"
+    echo "FAIL: vm/$id"
+    echo "    \$ ${shown[$id]}"
     sed 's/^/    /' <<< "${problems%$'\n'}"
-    if [[ -s $out/$name.stderr ]]; then
+    if [[ -s $o/$id.stderr ]]; then
       echo "    stderr was:"
-      head -n 20 "$out/$name.stderr" | sed 's/^/      /'
+      head -n 20 "$o/$id.stderr" | sed 's/^/      /'
     fi
   fi
 done
