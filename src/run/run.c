@@ -25,6 +25,7 @@
 #include <linux/perf_event.h>
 
 #include "common/strbuf.h"
+#include "run/kcheck.h"
 #include "run/session.h"
 
 static volatile sig_atomic_t got_signal;
@@ -329,8 +330,12 @@ static bool attach(Session *s, const BoProbe *p, Links *links) {
     return true;
   }
   if (!l) {
+    int err = errno;
     if (p->flags & BO_PROBE_OPTIONAL) return true;
-    fail("cannot attach probe %s: %s", p->point, strerror(errno));
+    char why[256];
+    fail("cannot attach probe %s: %s", p->point,
+         p->kind == BO_KPROBE && p->target ? kcheck_kprobe_reason(p->target, err, why, sizeof why)
+                                           : strerror(err));
     return false;
   }
   add_link(links, l);
@@ -397,6 +402,14 @@ int run_object_file(const char *path, const RunOptions *o) {
   if (!s->bpf) {
     fail("%s: libbpf cannot open it: %s", path, strerror(errno));
     goto done;
+  }
+  /* programs reading struct members this kernel lacks (kcheck.c) */
+  s->left_out = calloc(s->obj.nprogs + 1, sizeof *s->left_out);
+  if (!kcheck_core(&s->obj, s->left_out)) goto done;
+  for (uint32_t i = 0; i < s->obj.nprogs; i++) {
+    struct bpf_program *lp = s->left_out[i] ? bpf_object__find_program_by_name(s->bpf,
+                                                  s->obj.progs[i].name) : NULL;
+    if (lp) bpf_program__set_autoload(lp, false);
   }
   if (bpf_object__load(s->bpf)) {
     report_load_failure(s);
@@ -476,7 +489,8 @@ int run_object_file(const char *path, const RunOptions *o) {
   run_kind(s, BO_BEGIN);
   s->control->state = BO_STATE_RUNNING;
   for (uint32_t i = 0; i < s->obj.nprobes && !s->exiting; i++)
-    if (!s->obj.progs[s->obj.probes[i].prog].user && !attach(s, &s->obj.probes[i], &links)) {
+    if (!s->obj.progs[s->obj.probes[i].prog].user && !s->left_out[s->obj.probes[i].prog] &&
+        !attach(s, &s->obj.probes[i], &links)) {
       s->errors++;
       s->exiting = s->failed = true;
     }
@@ -549,6 +563,7 @@ done:
   free(s->nfmts);
   free(s->scratch);
   free(s->map_fds);
+  free(s->left_out);
   session_free_user(s);
   sb_free(&libbpf_log);
   bo_free(&s->obj);

@@ -22,6 +22,7 @@ typedef struct Session {
   const RunOptions *opt;
   struct bpf_object *bpf;
   int *map_fds;           /* per BoMap */
+  bool *left_out;         /* per BoProg: not loaded (kcheck.c) */
   BoControl *control;     /* the globals map, mmapped: control block first */
   unsigned char *globals; /* the same mapping */
   size_t globals_size;

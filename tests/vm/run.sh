@@ -22,6 +22,9 @@
 #   NAME.modules  optional: names of the guest kernel's modules (e.g.
 #                 loop) that the job loads with insmod before staprun;
 #                 they must not depend on other modules
+#   NAME.built-here  optional (empty): build for this machine's running
+#                 kernel (no -r) instead, as an object that must tell what
+#                 the guest's kernel lacks
 #   NAME.filter   optional: a bash script that reads staprun's standard
 #                 output on stdin and writes what NAME.out must match (for
 #                 output that names other processes or varies by timing)
@@ -179,7 +182,7 @@ for id in "${ids[@]}"; do
   if [[ -f $base.argv ]]; then eval "argv=($(< "$base.argv"))"; fi
   [[ -f $base.staprun ]] && sropts=$(< "$base.staprun")
   ropt=(-r "$kbuild")
-  [[ $variant == .here-to-guest ]] && ropt=()
+  [[ $variant == .here-to-guest || -f $base.built-here ]] && ropt=()
   where="(guest)"
   [[ $variant == .guest-to-here ]] && where="(here)" outdir[$id]=$scratch/here
   shown[$id]="stap --runtime=bpf -p4 ${ropt[*]:+${ropt[*]} }$( ((${#opts[@]})) && printf '%q ' "${opts[@]}")-m $mod $name.stp$( ((${#argv[@]})) && printf ' %q' "${argv[@]}")"

@@ -1,0 +1,180 @@
+/* kcheck: what an object needs of the running kernel, said in the
+ * script's terms.
+ *
+ * Before the object loads, every CO-RE relocation's struct and member
+ * (bo.h: BoCoreType) is looked up in the running kernel's BTF, vmlinux's
+ * and then the modules': libbpf would otherwise turn a read of a member
+ * the kernel lacks into a call of an invalid helper, and the verifier
+ * would reject the program with a dump that names neither.  A program
+ * whose every probe is optional ('?') is left out instead.  After a
+ * kprobe fails to attach, kcheck_kprobe_reason says why: the kernel has
+ * no kprobes at all, or no such function, or it refused this one. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <bpf/btf.h>
+
+#include "run/kcheck.h"
+
+/* The member named name of composite type t (through unnamed ones). */
+static bool has_member(const struct btf *b, const struct btf_type *t, const char *name, int depth) {
+  if (depth > 8) return false;
+  const struct btf_member *m = btf_members(t);
+  for (unsigned i = 0; i < btf_vlen(t); i++) {
+    const char *mn = btf__name_by_offset(b, m[i].name_off);
+    if (mn && *mn) {
+      if (!strcmp(mn, name)) return true;
+      continue;
+    }
+    const struct btf_type *in = btf__type_by_id(b, m[i].type);
+    while (in && (btf_is_mod(in) || btf_is_typedef(in))) in = btf__type_by_id(b, in->type);
+    if (in && btf_is_composite(in) && has_member(b, in, name, depth + 1)) return true;
+  }
+  return false;
+}
+
+/* Does some struct (or union) named t->name in b have member m?  Sets
+ * *named when there is a type of that name at all. */
+static bool type_has(const struct btf *b, unsigned first, const BoCoreType *t, const char *m,
+                     bool *named) {
+  unsigned n = btf__type_cnt(b);
+  for (unsigned id = first; id < n; id++) {
+    const struct btf_type *bt = btf__type_by_id(b, id);
+    if (!(t->is_union ? btf_is_union(bt) : btf_is_struct(bt))) continue;
+    const char *name = btf__name_by_offset(b, bt->name_off);
+    if (!name || strcmp(name, t->name)) continue;
+    *named = true;
+    if (has_member(b, bt, m, 0)) return true;
+  }
+  return false;
+}
+
+typedef struct Kbtf {
+  struct btf *vmlinux;
+  struct btf **mods;
+  size_t nmods;
+  bool mods_loaded;
+} Kbtf;
+
+static void load_modules(Kbtf *k) {
+  k->mods_loaded = true;
+  DIR *d = opendir("/sys/kernel/btf");
+  if (!d) return;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.' || !strcmp(de->d_name, "vmlinux")) continue;
+    char path[512];
+    snprintf(path, sizeof path, "/sys/kernel/btf/%s", de->d_name);
+    struct btf *m = btf__parse_split(path, k->vmlinux);
+    if (!m) continue;
+    k->mods = realloc(k->mods, (k->nmods + 1) * sizeof *k->mods);
+    k->mods[k->nmods++] = m;
+  }
+  closedir(d);
+}
+
+/* Is member m of t in the running kernel (vmlinux, else a module)? */
+static bool kernel_has(Kbtf *k, const BoCoreType *t, const char *m, bool *named) {
+  if (type_has(k->vmlinux, 1, t, m, named)) return true;
+  if (!k->mods_loaded) load_modules(k);
+  unsigned first = btf__type_cnt(k->vmlinux);
+  for (size_t i = 0; i < k->nmods; i++)
+    if (type_has(k->mods[i], first, t, m, named)) return true;
+  return false;
+}
+
+static const char *release(void) {
+  static struct utsname u;
+  if (!u.release[0] && uname(&u) != 0) return "?";
+  return u.release;
+}
+
+bool kcheck_core(const BoObject *o, bool *left_out) {
+  bool any = false;
+  for (uint32_t i = 0; i < o->nprogs; i++) any |= !o->progs[i].user && o->progs[i].ncore;
+  if (!any) return true;
+  Kbtf k = {.vmlinux = btf__load_vmlinux_btf()};
+  if (!k.vmlinux) {
+    fprintf(stderr, "ERROR: the running kernel (%s) has no BTF (/sys/kernel/btf/vmlinux): "
+            "the object's struct member reads cannot be relocated to it\n", release());
+    return false;
+  }
+  bool ok = true;
+  /* each (type, member) once: checked[t][m] 0 unknown, 1 present, 2 missing */
+  unsigned char **checked = calloc(o->ncore_types + 1, sizeof *checked);
+  for (uint32_t t = 0; t < o->ncore_types; t++)
+    checked[t] = calloc(o->core_types[t].nmembers + 1, 1);
+  for (uint32_t i = 0; i < o->nprogs; i++) {
+    const BoProg *p = &o->progs[i];
+    if (p->user) continue;
+    for (uint32_t j = 0; j < p->ncore; j++) {
+      const BoCoreReloc *r = &p->core[j];
+      const BoCoreType *t = &o->core_types[r->type];
+      const char *m = t->members[r->member].name;
+      bool named = false;
+      if (!checked[r->type][r->member])
+        checked[r->type][r->member] = kernel_has(&k, t, m, &named) ? 1 : 2;
+      if (checked[r->type][r->member] == 1) continue;
+      /* the probes this program serves: all optional, or an error */
+      bool optional = true;
+      const char *point = NULL;
+      for (uint32_t q = 0; q < o->nprobes; q++)
+        if (o->probes[q].prog == i) {
+          if (!point) point = o->probes[q].point;
+          optional &= (o->probes[q].flags & BO_PROBE_OPTIONAL) != 0;
+        }
+      left_out[i] = true;
+      if (!optional) {
+        fprintf(stderr, "ERROR: probe %s reads member '%s' of %s %s, which the running "
+                "kernel (%s) does not have\n", point ? point : p->name, m,
+                t->is_union ? "union" : "struct", t->name, release());
+        ok = false;
+      }
+      break;
+    }
+  }
+  for (uint32_t t = 0; t < o->ncore_types; t++) free(checked[t]);
+  free(checked);
+  for (size_t i = 0; i < k.nmods; i++) btf__free(k.mods[i]);
+  free(k.mods);
+  btf__free(k.vmlinux);
+  return ok;
+}
+
+/* Is fn a text symbol of the running kernel (or a module)? */
+static bool in_kallsyms(const char *fn) {
+  FILE *f = fopen("/proc/kallsyms", "r");
+  if (!f) return true; /* cannot tell */
+  char line[512];
+  size_t n = strlen(fn);
+  bool found = false;
+  while (!found && fgets(line, sizeof line, f)) {
+    /* "ADDR T name[\t[module]]" */
+    char *sp = strchr(line, ' ');
+    if (!sp || !sp[1] || sp[2] != ' ') continue;
+    if (sp[1] != 't' && sp[1] != 'T') continue;
+    const char *name = sp + 3;
+    found = !strncmp(name, fn, n) && (name[n] == '\n' || name[n] == '\t' || !name[n]);
+  }
+  fclose(f);
+  return found;
+}
+
+const char *kcheck_kprobe_reason(const char *fn, int err, char *buf, size_t size) {
+  if (access("/sys/bus/event_source/devices/kprobe", F_OK) != 0 &&
+      access("/sys/kernel/tracing/kprobe_events", F_OK) != 0 &&
+      access("/sys/kernel/debug/tracing/kprobe_events", F_OK) != 0) {
+    snprintf(buf, size, "the running kernel (%s) has no kprobes (CONFIG_KPROBES, "
+             "CONFIG_KPROBE_EVENTS)", release());
+  } else if (!in_kallsyms(fn)) {
+    snprintf(buf, size, "the running kernel (%s) has no function '%s'", release(), fn);
+  } else {
+    snprintf(buf, size, "the kernel refused a kprobe on '%s': %s", fn, strerror(err));
+  }
+  return buf;
+}
