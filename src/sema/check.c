@@ -317,7 +317,12 @@ static bool array_is_address(Sema *S, const Expr *e, int final) {
 }
 
 static VType chain_value(Sema *S, Expr *e, int id) {
-  if (e->pretty) return VT_STRING;
+  if (e->pretty) {
+    /* $x$, $x$$: the members as text (pretty.c) */
+    if (S->cur_func) return VT_STRING;
+    sema_expand_pretty(S, e, follow_chain(S, e, id));
+    return infer(S, e, VT_STRING);
+  }
   int final = follow_chain(S, e, id);
   if (e->addr_of || array_is_address(S, e, final)) return VT_LONG;
   bool ok;
@@ -344,9 +349,10 @@ static int expr_btf_type(const Expr *e) {
   }
 }
 
-/* $$parms, $$vars, $$locals, $$return (without a pretty-print suffix)
- * become sprintf("a=0x%x b=0x%x", $a, $b) over this probe's variables, as
- * stap expands them; there are no locals without DWARF. */
+/* $$parms, $$vars, $$locals, $$return become sprintf("a=0x%x b=0x%x",
+ * $a, $b) over this probe's variables, as stap expands them (with a '$'
+ * or '$$' suffix, sprintf("a=%s b=%s", $a$, $b$)); there are no locals
+ * without DWARF. */
 static void expand_dollar_dollar(Sema *S, Expr *e) {
   bool parms = !strcmp(e->name, "$$parms") || !strcmp(e->name, "$$vars");
   bool ret = !strcmp(e->name, "$$return");
@@ -363,13 +369,16 @@ static void expand_dollar_dollar(Sema *S, Expr *e) {
     bool ok = true;
     VType vt = id ? value_type(S, id, &ok) : strchr(v->ctype, '[') ? VT_STRING : VT_LONG;
     if (fmt.len) sb_putc(&fmt, ' ');
-    if (!ok) {
+    if (!ok && !e->pretty) {
       sb_printf(&fmt, "%s={...}", v->name);
       continue;
     }
-    sb_printf(&fmt, vt == VT_STRING ? "%s=\"%%s\"" : "%s=0x%%x", v->name);
+    /* with a suffix, each variable with it: $$parms$ is $a$, $b$ ... */
+    sb_printf(&fmt, e->pretty ? "%s=%%s" : vt == VT_STRING ? "%s=\"%%s\"" : "%s=0x%%x",
+              v->name);
     Expr *a = ast_expr(S->arena, E_TARGET, e->loc);
     a->name = arena_printf(S->arena, "$%s", v->name);
+    a->pretty = e->pretty;
     vec_push(&args, S->arena, a);
   }
   f->str = arena_strndup(S->arena, sb_cstr(&fmt), fmt.len);
@@ -392,7 +401,7 @@ static VType infer_target(Sema *S, Expr *e) {
     static const char *const ok[] = {"$$vars", "$$locals", "$$parms", "$$return"};
     for (size_t i = 0; i < 4; i++)
       if (strcmp(e->name, ok[i]) == 0) {
-        if (e->pretty || S->cur_func) return VT_STRING; /* formatted at run time */
+        if (S->cur_func) return VT_STRING; /* reported elsewhere */
         expand_dollar_dollar(S, e);
         return infer(S, e, VT_STRING);
       }

@@ -4,6 +4,7 @@
  *   probes.c  probe point expansion: aliases and built-in families
  *   syscall_args.c  the syscall probes' prologue (argstr, retstr)
  *   check.c   binding identifiers and $targets, type inference, checks
+ *   pretty.c  the '$' and '$$' suffixes: members as text
  *   dump.c    -p2 and -L output */
 #ifndef CTAP_SEMA_SEMA_INT_H
 #define CTAP_SEMA_SEMA_INT_H
@@ -38,6 +39,10 @@ Symbol *sema_new_symbol(Sema *S, const char *name, SymKind kind, SrcLoc loc);
 void sema_error(Sema *S, SrcLoc loc, const char *saw, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 const char *sema_suggest(const char *name, const Vec *candidates);
+
+/* pretty.c: turn e ($x$, $x$$, @cast(...)$), whose value has BTF type
+ * final (0 if unknown), into the sprintf of its members. */
+void sema_expand_pretty(Sema *S, Expr *e, int final);
 
 /* probes.c */
 void probes_expand_item(Sema *S, Item *it);
