@@ -45,7 +45,11 @@
 typedef enum BoProbeKind {
   BO_BEGIN,          /* user program, run once at start, by sequence */
   BO_END,            /* user program, run once at the end, by sequence */
-  BO_ERROR,          /* user program, run after a runtime error */
+  BO_ERROR,          /* user program, run after a runtime error; these
+                        three may be kernel programs instead (section
+                        "uprobe"), for probes that need kernel state:
+                        staprun attaches each, at its turn, to its own
+                        ctap_kernel_hook, calls that and detaches it */
   BO_TIMER,          /* user program every period_ns (+ randomize_ns) */
   BO_PROFILE,        /* kernel program on cpu-clock on every CPU */
   BO_TRACEPOINT,     /* kernel program on tracepoint target "sys:event" */

@@ -361,8 +361,10 @@ static bool check(const BoObject *o, const char *path, const char **err) {
     if (p->prog >= o->nprogs)
       return fail(err, path, "probe %u: program %u out of range (%u programs)",
                   i, p->prog, o->nprogs);
+    /* begin, end and error probes may also run in the kernel (bo.h) */
     bool user = p->kind <= BO_TIMER;
-    if (o->progs[p->prog].user != user)
+    if (o->progs[p->prog].user != user && p->kind != BO_BEGIN && p->kind != BO_END &&
+        p->kind != BO_ERROR)
       return fail(err, path, "probe %u: a %s probe on a %s program", i,
                   user ? "user" : "kernel", user ? "kernel" : "user");
     const char *s[] = {p->point, p->target, p->symbol};

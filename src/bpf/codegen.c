@@ -243,6 +243,44 @@ static bool user_family(ProbeFamily f) {
   return f == PF_BEGIN || f == PF_END || f == PF_ERROR || f == PF_TIMER;
 }
 
+/* Does code reach kernel state (task_current(), kernel memory, @cast)?
+ * Then a begin, end or error probe runs in the kernel instead, in
+ * staprun's own context: a uprobe on its ctap_kernel_hook, which it
+ * calls at that probe's turn (BO_BEGIN, src/run/run.c). */
+typedef struct KernelUse {
+  Arena *arena;
+  Vec seen;  /* Function*: bodies walked */
+  bool kernel;
+} KernelUse;
+
+static void scan_kernel_use(Expr *e, void *ctx) {
+  static const char *const kernel_only[] = {
+      "task_current", "pid2task", "task_execname", "task_cpu", "kernel_char", "kernel_short",
+      "kernel_int", "kernel_long", "kernel_pointer", "kernel_string", "kernel_string_n",
+      "kernel_buffer_quoted_error"};
+  KernelUse *k = ctx;
+  if (e->kind == E_CAST || e->kind == E_AUTOCAST || e->kind == E_VARREF) k->kernel = true;
+  if (e->kind != E_CALL || !e->ref) return;
+  Function *f = e->ref;
+  if (f->builtin) {
+    for (size_t i = 0; i < sizeof kernel_only / sizeof *kernel_only; i++)
+      k->kernel |= !strcmp(f->name, kernel_only[i]);
+    return;
+  }
+  for (size_t i = 0; i < k->seen.len; i++)
+    if (k->seen.items[i] == f) return;
+  vec_push(&k->seen, k->arena, f);
+  if (f->item && f->item->body) ast_walk_stmt(f->item->body, scan_kernel_use, k);
+}
+
+static bool runs_in_kernel(Gen *g, Probe *p) {
+  if (p->family != PF_BEGIN && p->family != PF_END && p->family != PF_ERROR) return false;
+  KernelUse k = {.arena = g->arena};
+  ast_walk_stmt(p->body, scan_kernel_use, &k);
+  if (p->cond) ast_walk_expr(p->cond, scan_kernel_use, &k);
+  return k.kernel;
+}
+
 /* Fill the probe table entry and the program's section and type. */
 static bool attach_info(Gen *g, Probe *p, BoProbe *bp, BoProg *bprog) {
   SrcLoc loc = p->item ? p->item->loc : (SrcLoc){0};
@@ -251,9 +289,13 @@ static bool attach_info(Gen *g, Probe *p, BoProbe *bp, BoProg *bprog) {
   bp->flags = (p->optional ? BO_PROBE_OPTIONAL : 0) | (p->is_return ? BO_PROBE_RETURN : 0);
   bprog->section = "";
   switch (p->family) {
-  case PF_BEGIN: bp->kind = BO_BEGIN; return true;
-  case PF_END: bp->kind = BO_END; return true;
-  case PF_ERROR: bp->kind = BO_ERROR; return true;
+  case PF_BEGIN: case PF_END: case PF_ERROR:
+    bp->kind = p->family == PF_BEGIN ? BO_BEGIN : p->family == PF_END ? BO_END : BO_ERROR;
+    if (runs_in_kernel(g, p)) {
+      bprog->section = "uprobe";
+      bprog->type = BPF_PROG_TYPE_KPROBE;
+    }
+    return true;
   case PF_TIMER:
     bp->kind = BO_TIMER;
     bp->period = p->period_ns;
@@ -373,7 +415,8 @@ static void gen_probe_program(Gen *g, Probe *p, uint32_t index, const GEntry *ca
   if (!attach_info(g, p, bp, bprog)) return;
   GEntry *entry = capture ? NULL : entry_plan(g, p);
   if (entry) gen_probe_program(g, entry_probe(entry), index, entry);
-  g->user = user_family(p->family);
+  g->user = user_family(p->family) && !*bprog->section;
+  g->hook = user_family(p->family) && !g->user;
   bprog->user = g->user;
   bprog->name = arena_printf(g->arena, "%s_%u%s", g->user ? "user" : "probe", index,
                              capture ? "_entry" : "");

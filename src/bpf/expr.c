@@ -63,7 +63,14 @@ void gen_load_maps(Gen *g) {
   emit_call(E, BPF_FUNC_map_lookup_elem);
   emit_jmp(E, BPF_JEQ, R0, 0, 0, false, g->out_label);
   emit_mov(E, R_GLOB, R0);
-  if (!g->user) {
+  if (g->hook) {
+    /* staprun's own call of its hook (another staprun's would come from
+     * another process), whatever the state */
+    emit_call(E, BPF_FUNC_get_current_pid_tgid);
+    emit_alu_imm(E, BPF_RSH, R0, 32);
+    emit_ldx(E, BPF_DW, R1, R_GLOB, (int16_t)offsetof(BoControl, stp_pid));
+    emit_jmp(E, BPF_JNE, R0, R1, 0, true, g->out_label);
+  } else if (!g->user) {
     emit_ldx(E, BPF_DW, R1, R_GLOB, 0);
     emit_jmp(E, BPF_JNE, R1, 0, BO_STATE_RUNNING, false, g->out_label);
   }

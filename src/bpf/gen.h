@@ -109,6 +109,8 @@ typedef struct Gen {
   /* the program being generated */
   Emit *e;
   bool user;
+  bool hook;           /* a begin/end/error probe run in the kernel through
+                          staprun's ctap_kernel_hook (codegen.c) */
   Probe *probe;
   uint32_t out_label;  /* end of the handler */
   uint32_t top, high;  /* scratch in use, high-water mark */

@@ -507,8 +507,10 @@ static bool read_meta(Rd *r, BoObject *o, uint32_t **user_off) {
     if (p->prog >= o->nprogs)
       return fail(r, "probe %u: program %u out of range (%u programs)", i,
                   p->prog, o->nprogs);
+    /* begin, end and error probes may also run in the kernel (bo.h) */
     bool user = p->kind <= BO_TIMER;
-    if (o->progs[p->prog].user != user)
+    if (o->progs[p->prog].user != user && p->kind != BO_BEGIN && p->kind != BO_END &&
+        p->kind != BO_ERROR)
       return fail(r, "probe %u: a %s probe on %s program %u", i,
                   user ? "user" : "kernel", user ? "kernel" : "user", p->prog);
   }

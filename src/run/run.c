@@ -347,6 +347,36 @@ static int cmp_seq(const void *a, const void *b) {
   return x->sequence < y->sequence ? -1 : x->sequence > y->sequence;
 }
 
+/* The function a begin, end or error probe that needs kernel state
+ * (bo.h: BO_BEGIN) is attached to, with a uprobe on this very program:
+ * calling it runs that probe in the kernel, in this process's context.
+ * Kept out of line and visible, so that it exists as a symbol to attach
+ * to. */
+__attribute__((noinline, used, visibility("default"))) void ctap_kernel_hook(void) {
+  __asm__ volatile("" ::: "memory");
+}
+
+static struct ring_buffer *session_rb;
+
+/* Run kernel program prog through the hook; false (reported) if it
+ * cannot be attached. */
+static bool run_in_kernel(Session *s, const BoProbe *p) {
+  const BoProg *bp = &s->obj.progs[p->prog];
+  struct bpf_program *prog = bpf_object__find_program_by_name(s->bpf, bp->name);
+  if (!prog || s->left_out[p->prog]) return prog != NULL;
+  LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "ctap_kernel_hook");
+  struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, getpid(), "/proc/self/exe", 0, &uo);
+  if (!l) {
+    fail("cannot run probe %s in the kernel (a uprobe on this program's "
+         "ctap_kernel_hook): %s", p->point, strerror(errno));
+    return false;
+  }
+  ctap_kernel_hook();
+  bpf_link__destroy(l);
+  if (session_rb) ring_buffer__consume(session_rb);
+  return true;
+}
+
 /* Run the user probes of one kind, by sequence. */
 static void run_kind(Session *s, uint32_t kind) {
   const BoProbe **v = calloc(s->obj.nprobes + 1, sizeof *v);
@@ -356,6 +386,13 @@ static void run_kind(Session *s, uint32_t kind) {
   qsort(v, n, sizeof *v, cmp_seq);
   for (size_t i = 0; i < n; i++) {
     if (kind == BO_BEGIN && s->exiting) break;
+    if (!s->obj.progs[v[i]->prog].user) {
+      if (!run_in_kernel(s, v[i])) {
+        s->errors++;
+        s->exiting = s->failed = true;
+      }
+      continue;
+    }
     session_run_user(s, v[i]->prog);
   }
   free(v);
@@ -467,7 +504,7 @@ int run_object_file(const char *path, const RunOptions *o) {
       goto done;
     }
   if (!prepare_process_probes(s)) goto done;
-  rb = ring_buffer__new(s->map_fds[s->obj.ringbuf_map], ringbuf_cb, s, NULL);
+  rb = session_rb = ring_buffer__new(s->map_fds[s->obj.ringbuf_map], ringbuf_cb, s, NULL);
   if (!rb) {
     fail("cannot open the output ring buffer: %s", strerror(errno));
     goto done;
@@ -553,6 +590,7 @@ done:
   free(links.fds);
   free(timers);
   ring_buffer__free(rb);
+  session_rb = NULL;
   /* munmap takes every page the range touches, as mmap gave */
   if (s->globals) munmap(s->globals, s->globals_size);
   bpf_object__close(s->bpf);
