@@ -161,13 +161,44 @@ static void add_return_var(Sema *S, Probe *p, const char *ctype, int btf_id) {
   vec_push(&p->vars, S->arena, v);
 }
 
-/* "vfs_read@fs/read_write.c:12" -> "vfs_read" (file and line need DWARF;
- * with BTF only the function name is checked). */
+/* "vfs_read@fs/read_write.c:12" -> "vfs_read" (the file and line are
+ * expand_kfunc's, from DWARF). */
 static const char *function_part(Sema *S, const char *spec) {
   return arena_strndup(S->arena, spec, strcspn(spec, "@"));
 }
 
-/* kernel.function("pattern")[.call|.return|.exported] */
+/* The source-file part of a function spec, "FUNC@FILE[:LINE[-LINE]|:*]". */
+typedef struct FileSpec {
+  const char *file; /* a glob over the declaration's file */
+  int line, line_end; /* 0: any line */
+} FileSpec;
+
+/* Split spec's "@FILE[:LINE[-LINE]|:*]"; false (an error reported) when
+ * the line is not a number, a range or '*'. */
+static bool file_part(Sema *S, const ProbeComp *fc, const char *spec, FileSpec *fs) {
+  const char *file = strchr(spec, '@') + 1;
+  const char *colon = strrchr(file, ':');
+  fs->file = colon ? arena_strndup(S->arena, file, (size_t)(colon - file)) : file;
+  fs->line = fs->line_end = 0;
+  if (!colon || strcmp(colon, ":*") == 0) return true;
+  char *end;
+  long lo = strtol(colon + 1, &end, 10), hi = lo;
+  if (*end == '-' && end[1] >= '0' && end[1] <= '9') hi = strtol(end + 1, &end, 10);
+  if (colon[1] < '0' || colon[1] > '9' || *end || lo <= 0 || hi < lo || hi > 100000000) {
+    sema_error(S, fc->loc, arena_printf(S->arena, "string \"%s\"", spec),
+               "bad line number in \"%s\": expected FUNCTION@FILE:LINE or "
+               "FUNCTION@FILE:FIRST-LAST", spec);
+    return false;
+  }
+  fs->line = (int)lo;
+  fs->line_end = (int)hi;
+  return true;
+}
+
+/* kernel.function("pattern")[.call|.return|.exported]; the pattern's
+ * "@FILE[:LINE]" keeps the functions declared there, which only DWARF
+ * knows.  Without it a single function's name is still checked, but a
+ * glob cannot be narrowed: a clear error. */
 static int expand_kfunc(Sema *S, Ctx *cx, const Vec *comps, Stmt *body, size_t at,
                         bool statement) {
   const ProbeComp *fc = comp(comps, at);
@@ -183,21 +214,36 @@ static int expand_kfunc(Sema *S, Ctx *cx, const Vec *comps, Stmt *body, size_t a
     suffix = arena_printf(S->arena, "%s.%s", suffix, n);
   }
   const char *glob = function_part(S, spec);
-  if (strchr(spec, '@') && strpbrk(glob, "*?[")) {
-    sema_error(S, fc->loc, arena_printf(S->arena, "string \"%s\"", spec),
-               "choosing functions by source file (\"%s\") needs DWARF debuginfo; this "
-               "target describes the kernel with BTF and symbols only: name the "
-               "functions instead, as in \"sock_*\"", spec);
-    return -1;
-  }
+  const char *why = NULL;
   if (statement && strchr(spec, ':')) {
+    bool dwarf = target_dwarf_vmlinux(S->target, &why) != NULL;
     sema_error(S, fc->loc, arena_printf(S->arena, "string \"%s\"", spec),
-               "kernel.statement with a source line needs DWARF debuginfo; this "
-               "target describes the kernel with BTF, which has no line table");
+               dwarf ? "kernel.statement at a source line is not supported; probe the "
+                       "function's entry instead, as in kernel.statement(\"%s\")"
+                     : "kernel.statement with a source line needs DWARF debuginfo; this "
+                       "target describes the kernel with BTF, which has no line table",
+               glob);
     return -1;
   }
   Vec names = {0};
-  target_functions_matching(S->target, glob, &names);
+  if (strchr(spec, '@')) {
+    FileSpec fs;
+    if (!file_part(S, fc, spec, &fs)) return -1;
+    if (!target_functions_by_file(S->target, glob, fs.file, fs.line, fs.line_end, &names,
+                                  &why)) {
+      if (strpbrk(glob, "*?[")) {
+        sema_error(S, fc->loc, arena_printf(S->arena, "string \"%s\"", spec),
+                   "choosing functions by source file (\"%s\") needs the kernel's DWARF "
+                   "debuginfo (%s); install it (Debian: linux-image-%s-dbg), or name the "
+                   "functions instead, as in \"sock_*\"",
+                   spec, why, S->target->kernel->release);
+        return -1;
+      }
+      target_functions_matching(S->target, glob, &names); /* the name alone */
+    }
+  } else {
+    target_functions_matching(S->target, glob, &names);
+  }
   for (size_t i = 0; i < names.len; i++) {
     const char *fn = names.items[i];
     const char *point = arena_printf(S->arena, "kernel.%s(\"%s\")%s",

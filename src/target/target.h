@@ -8,7 +8,8 @@
  * another kernel (-r) its build tree (.config, vmlinux, System.map,
  * include/linux/syscalls.h) and its image (/boot/vmlinuz-R, whose .BTF is
  * recovered from the compressed payload); --kernel-btf FILE overrides the
- * BTF source. */
+ * BTF source.  DWARF (a debuginfo vmlinux, dwarf.c) only for choosing
+ * functions by source file. */
 #ifndef CTAP_TARGET_TARGET_H
 #define CTAP_TARGET_TARGET_H
 
@@ -116,6 +117,11 @@ typedef struct Target {
   HashMap module_paths;     /* module name -> .ko path; "btf:M" -> its BTF */
   bool modules_indexed;
   Vec module_btfs;          /* struct btf*: split BTF of modules, to free */
+  const char *dwarf_path;   /* the debuginfo vmlinux (dwarf.c), or NULL */
+  const char *dwarf_error;  /* where it was looked for, when there is none */
+  bool dwarf_tried;
+  struct TargetDwarf *dwarf; /* functions by declaration file, built on first use */
+  const char *dwarf_index_error;
 } Target;
 
 void target_init(Target *t, Arena *a, const TargetKernel *k, const char *btf_file);
@@ -136,6 +142,22 @@ bool target_function_exists(Target *t, const char *name);
 void target_functions_matching(Target *t, const char *glob, Vec *out);
 /* A function's parameters from BTF (false if BTF lacks the function). */
 bool target_function_params(Target *t, const char *name, Vec *params, int *ret_id);
+
+/* The target's DWARF debuginfo (dwarf.c): the first vmlinux with
+ * .debug_info among /usr/lib/debug/boot/vmlinux-R,
+ * /usr/lib/debug/lib/modules/R/vmlinux, the same two under the kernel's
+ * root (the kernel cache's CACHE/R/root), BUILD_DIR/vmlinux,
+ * /boot/vmlinux-R and /lib/modules/R/vmlinux; or NULL with *err saying
+ * where it looked. */
+const char *target_dwarf_vmlinux(Target *t, const char **err);
+/* Names of kernel functions matching glob whose declaration, by DWARF, is
+ * in a file matching file_glob (a path as the compiler named it, relative
+ * to the source tree: "net/socket.c", a glob) and, when line > 0, at a
+ * line from line to line_end; sorted, appended to out.  Only names that
+ * are also kernel text functions (target_function_exists).  False with
+ * *err when the kernel has no DWARF. */
+bool target_functions_by_file(Target *t, const char *glob, const char *file_glob, int line,
+                              int line_end, Vec *out, const char **err);
 
 /* The .ko file of a module of the target kernel, or NULL. */
 const char *target_module_path(Target *t, const char *module);
