@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Fetch Debian 12's current amd64 kernel (image and build tree) for
-# cross-kernel tests, into a cache outside the repository.  Never a pinned
+# Fetch Debian 12's current amd64 kernel (image, build tree and debuginfo)
+# for cross-kernel tests, into a cache outside the repository.  Never a pinned
 # version: the meta package linux-image-amd64 names the current one.
 #
 #   dir=$(bash scripts/fetch-debian-kernel.sh)
@@ -12,11 +12,16 @@
 #               compressed image, whose .BTF src/target/kimage.c reads),
 #               root/lib/modules/RELEASE/build (the build tree: absolute
 #               symlinks and the Makefile's absolute include are rewritten
-#               to stay inside root/, so `make -C .../build M=DIR` works)
-#   debs/       the downloaded .deb files
+#               to stay inside root/, so `make -C .../build M=DIR` works),
+#               root/usr/lib/debug/boot/vmlinux-RELEASE (the DWARF
+#               debuginfo, for src/target/dwarf.c: only this file of
+#               linux-image-RELEASE-dbg, whose ~860 MB .deb is not kept)
+#   debs/       the downloaded .deb files (but the debuginfo's)
 # CACHE is $CTAP_KERNEL_CACHE, default /var/cache/ctap-kernels.  Idempotent
 # and silent when the release is already there (a finished release has its
-# `release` file; it is unpacked elsewhere and renamed into place).
+# `release` file and its debuginfo vmlinux; it is unpacked elsewhere and
+# renamed into place).  A release fetched before the debuginfo was gets the
+# debuginfo added on the next run.
 # On failure: a message on stderr and exit 1; when the package registry
 # cannot be reached the message contains "cannot reach the package registry"
 # (the tests turn that into SKIP).
@@ -39,6 +44,7 @@ work=
 cleanup() {
   rm -f "$log"
   [[ -n $work ]] && rm -rf "$work"
+  [[ -n ${dbgwork:-} ]] && rm -rf "$dbgwork"
   return 0
 }
 trap cleanup EXIT
@@ -54,6 +60,12 @@ apt_update() {
     die "cannot reach the package registry (apt-get update): $(grep -E "$unreachable_re" "$log" | head -n 1 | sed 's/^ *//')"
   fi
   ((rc == 0)) || die "apt-get update failed: $(head -n 3 "$log")"
+}
+
+# unreachable: die if the log shows the registry could not be reached.
+unreachable() {
+  grep -qE "$unreachable_re" "$log" || return 0
+  die "cannot reach the package registry (apt-get download): $(grep -E "$unreachable_re" "$log" | head -n 1 | sed 's/^ *//')"
 }
 
 # resolve_image: set image_pkg and release from the package lists; false if
@@ -88,9 +100,13 @@ resolve_headers() {
   [[ -n $kbuild_pkg ]] || die "$headers_pkg: no linux-kbuild-* dependency in: $deps"
 }
 
-# done_already: print the finished release's directory and exit, if it is there.
+# debuginfo: the debuginfo vmlinux's path in a release's root/.
+debuginfo() { echo "usr/lib/debug/boot/vmlinux-$release"; }
+
+# done_already: print the finished release's directory and exit, if it is
+# there with its debuginfo.
 done_already() {
-  if [[ -f $cache/$release/release ]]; then
+  if [[ -f $cache/$release/release && -f $cache/$release/root/$(debuginfo) ]]; then
     echo "$cache/$release"
     exit 0
   fi
@@ -103,11 +119,51 @@ download() {
     >"$log" 2>&1
 }
 
+# add_debuginfo ROOT: download linux-image-$release-dbg into a scratch
+# directory of the cache and keep only its vmlinux, at ROOT/$(debuginfo)
+# (extracted beside it, then renamed into place); the .deb is deleted.
+dbgwork=
+add_debuginfo() {
+  local root=$1 pkg=linux-image-$release-dbg deb
+  dbgwork=$(mktemp -d "$cache/.fetch-$release-dbg.XXXXXX")
+  chmod 0777 "$dbgwork" # apt's _apt user downloads into it
+  if ! (cd "$dbgwork" && apt-get download -q "$pkg") >"$log" 2>&1; then
+    unreachable
+    # Stale lists: one update, then the same release's package again.
+    [[ -z $updated ]] || { sed 's/^/    /' "$log" >&2; die "apt-get download $pkg failed"; }
+    apt_update
+    if ! (cd "$dbgwork" && apt-get download -q "$pkg") >"$log" 2>&1; then
+      unreachable
+      sed 's/^/    /' "$log" >&2
+      die "apt-get download $pkg failed"
+    fi
+  fi
+  deb=$(compgen -G "$dbgwork/${pkg}_*.deb" | head -n 1) || true
+  [[ -n $deb ]] || die "apt-get download left no .deb for $pkg"
+  # tar reads the whole archive (about 35 s); stopping early would fail the pipe.
+  dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dbgwork" "./$(debuginfo)" ||
+    die "cannot extract ./$(debuginfo) from $deb"
+  rm -f "$deb"
+  mkdir -p "$(dirname "$root/$(debuginfo)")" && mv "$dbgwork/$(debuginfo)" "$root/$(debuginfo)" ||
+    die "cannot move the debuginfo into $root"
+  rm -rf "$dbgwork"
+  dbgwork=
+}
+
 if ! resolve_image; then
   apt_update # no package lists
   resolve_image || die "the package lists name no linux-image-*-amd64 (apt-cache depends linux-image-amd64)"
 fi
 done_already
+# Complete but for the debuginfo (fetched before this script took it): add it.
+if [[ -f $cache/$release/release ]]; then
+  exec 9>"$cache/.lock"
+  flock 9
+  done_already
+  add_debuginfo "$cache/$release/root"
+  echo "$cache/$release"
+  exit 0
+fi
 if ! resolve_headers; then
   apt_update # lists older than the headers package
   resolve_image || die "the package lists name no linux-image-*-amd64 (apt-cache depends linux-image-amd64)"
@@ -130,12 +186,6 @@ new_work() {
   chmod 0755 "$work"
   mkdir "$work/debs" "$work/root"
   chmod 0777 "$work/debs"
-}
-
-# unreachable: die if the log shows the registry could not be reached.
-unreachable() {
-  grep -qE "$unreachable_re" "$log" || return 0
-  die "cannot reach the package registry (apt-get download): $(grep -E "$unreachable_re" "$log" | head -n 1 | sed 's/^ *//')"
 }
 
 new_work
@@ -188,6 +238,7 @@ done < <(sed -n 's|^include \(/[^ ]*\)$|\1|p' "$makefile")
 [[ -f $root/boot/vmlinuz-$release ]] || die "$image_pkg has no boot/vmlinuz-$release"
 [[ -f $build/.config && -f $build/scripts/Makefile.build && -d $build/include/ ]] ||
   die "$build is not a usable build tree (.config, scripts/ from $kbuild_pkg, include/)"
+add_debuginfo "$root"
 
 echo "$release" >"$work/release"
 rm -rf "${cache:?}/$release"
