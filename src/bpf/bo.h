@@ -65,12 +65,18 @@ typedef enum BoProbeKind {
                         attached: staprun puts it at slot `offset` of the
                         program array named `target` (before the probes
                         that come after it in the table are attached) */
+  BO_FENTRY,         /* kernel program on fentry/fexit of function target:
+                        the alternative of the BO_KPROBE probes of the
+                        same group (sequence); staprun loads the group's
+                        fentry programs where the kernel attaches them,
+                        else its kprobes */
 } BoProbeKind;
 
 enum {
   BO_PROBE_RETURN = 1,   /* the return of the function */
   BO_PROBE_OPTIONAL = 2, /* '?': failing to attach is not an error */
   BO_PROBE_TARGET = 4,   /* perf: counts the target process (-c, -x) only */
+  BO_PROBE_ENTRY = 8,    /* a .return probe's companion on the entry */
 };
 
 typedef struct BoProbe {
@@ -83,7 +89,8 @@ typedef struct BoProbe {
   uint64_t offset;      /* BO_UPROBE: offset from symbol (or file offset) */
   int64_t period;       /* timers: ns; BO_PERF: sample period */
   int64_t randomize;    /* timers: ns */
-  int64_t sequence;     /* begin/end/error order */
+  int64_t sequence;     /* begin/end/error order; kernel.function
+                           probes (BO_KPROBE, BO_FENTRY): their group */
   uint32_t perf_type;   /* BO_PERF: PERF_TYPE_* */
   uint64_t perf_config; /* BO_PERF: PERF_COUNT_* */
 } BoProbe;

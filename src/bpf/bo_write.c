@@ -356,7 +356,7 @@ static bool check(const BoObject *o, const char *path, const char **err) {
   }
   for (uint32_t i = 0; i < o->nprobes; i++) {
     const BoProbe *p = &o->probes[i];
-    if (p->kind > BO_TAIL_CALL)
+    if (p->kind > BO_FENTRY)
       return fail(err, path, "probe %u: unknown kind %u", i, p->kind);
     if (p->prog >= o->nprogs)
       return fail(err, path, "probe %u: program %u out of range (%u programs)",

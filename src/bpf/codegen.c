@@ -393,8 +393,16 @@ static bool attach_info(Gen *g, Probe *p, BoProbe *bp, BoProg *bprog) {
     return true;
   case PF_KFUNC:
   case PF_KSTATEMENT:
-    bp->kind = BO_KPROBE;
+    bp->sequence = p->family == PF_KFUNC ? g->kfunc_group : 0;
     bp->target = p->target;
+    if (g->fentry) {
+      bp->kind = BO_FENTRY;
+      bprog->section = arena_printf(g->arena, "%s/%s", p->is_return ? "fexit" : "fentry",
+                                    p->target);
+      bprog->type = BPF_PROG_TYPE_TRACING;
+      return true;
+    }
+    bp->kind = BO_KPROBE;
     bprog->section = arena_printf(g->arena, "%s/%s", p->is_return ? "kretprobe" : "kprobe",
                                   p->target);
     bprog->type = BPF_PROG_TYPE_KPROBE;
@@ -415,11 +423,12 @@ static void gen_probe_program(Gen *g, Probe *p, uint32_t index, const GEntry *ca
   if (!attach_info(g, p, bp, bprog)) return;
   GEntry *entry = capture ? NULL : entry_plan(g, p);
   if (entry) gen_probe_program(g, entry_probe(entry), index, entry);
+  if (capture) bp->flags |= BO_PROBE_ENTRY;
   g->user = user_family(p->family) && !*bprog->section;
   g->hook = user_family(p->family) && !g->user;
   bprog->user = g->user;
-  bprog->name = arena_printf(g->arena, "%s_%u%s", g->user ? "user" : "probe", index,
-                             capture ? "_entry" : "");
+  bprog->name = arena_printf(g->arena, "%s_%u%s%s", g->user ? "user" : "probe", index,
+                             capture ? "_entry" : "", g->fentry ? "_f" : "");
   Emit e;
   emit_init(&e, g->user);
   g->e = &e;
@@ -470,7 +479,20 @@ static void gen_probe_program(Gen *g, Probe *p, uint32_t index, const GEntry *ca
   vec_push(&g->probes, g->arena, bp);
 }
 
-static void gen_probe(Gen *g, Probe *p, uint32_t index) { gen_probe_program(g, p, index, NULL); }
+/* A kernel.function probe is two programs that share a group (BoProbe
+ * sequence): a kprobe and an fentry/fexit one; staprun loads one of
+ * them (bo.h: BO_FENTRY). */
+static void gen_probe(Gen *g, Probe *p, uint32_t index) {
+  if (p->family != PF_KFUNC) {
+    gen_probe_program(g, p, index, NULL);
+    return;
+  }
+  g->kfunc_group++;
+  gen_probe_program(g, p, index, NULL);
+  g->fentry = true;
+  gen_probe_program(g, p, index, NULL);
+  g->fentry = false;
+}
 
 /* ---- Syscall programs ----
  *

@@ -65,7 +65,8 @@ static void add_capture(Scan *s, const Expr *entry, const TargetVar *var, bool i
 static void scan(Expr *x, void *ctx) {
   Scan *s = ctx;
   if (x->kind == E_ENTRY) add_capture(s, x, NULL, x->vtype == VT_STRING);
-  else if (x->kind == E_TARGET && is_param(s->en->ret, x->ref)) add_capture(s, NULL, x->ref, false);
+  else if (x->kind == E_TARGET && !s->g->fentry && is_param(s->en->ret, x->ref))
+    add_capture(s, NULL, x->ref, false); /* fexit has them itself */
 }
 
 GEntry *entry_plan(Gen *g, Probe *p) {

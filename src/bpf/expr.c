@@ -1045,8 +1045,9 @@ static void target_base(Gen *g, Expr *x, const TargetVar *v) {
     return;
   }
   case PF_KFUNC: {
-    /* in a .return probe, a parameter is its value at entry (entry.c) */
-    if (p->is_return && strcmp(v->name, "return") != 0) {
+    /* in a .return probe, a parameter is its value at entry (entry.c),
+     * which fexit still has */
+    if (p->is_return && !g->fentry && strcmp(v->name, "return") != 0) {
       if (!entry_value(g, NULL, v)) break;
       return;
     }
@@ -1054,7 +1055,15 @@ static void target_base(Gen *g, Expr *x, const TargetVar *v) {
      * the return value's at return; cut to the C type's size */
     const char *arch = g->target->kernel ? g->target->kernel->arch : NULL;
     int off = -1, i = 0;
-    if (!strcmp(v->name, "return") && p->is_return) {
+    bool ret = !strcmp(v->name, "return") && p->is_return;
+    if (g->fentry) {
+      /* fentry/fexit: the arguments as u64s, then the return value */
+      int nparams = 0;
+      for (size_t k = 0; k < p->vars.len; k++)
+        nparams += strcmp(((const TargetVar *)p->vars.items[k])->name, "return") != 0;
+      while (i < (int)p->vars.len && p->vars.items[i] != v) i++;
+      off = 8 * (ret ? nparams : i);
+    } else if (ret) {
       off = arch_return_offset(arch);
     } else {
       while (i < (int)p->vars.len && p->vars.items[i] != v) i++;

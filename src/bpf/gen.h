@@ -109,6 +109,10 @@ typedef struct Gen {
   /* the program being generated */
   Emit *e;
   bool user;
+  bool fentry;         /* a kernel.function probe's fentry/fexit program
+                          (else its kprobe): the context is the arguments,
+                          then the return value */
+  int64_t kfunc_group; /* the last kernel.function probe's group */
   bool hook;           /* a begin/end/error probe run in the kernel through
                           staprun's ctap_kernel_hook (codegen.c) */
   Probe *probe;

@@ -502,7 +502,7 @@ static bool read_meta(Rd *r, BoObject *o, uint32_t **user_off) {
         !get_i64(r, &p->randomize) || !get_i64(r, &p->sequence) ||
         !get_u32(r, &p->perf_type) || !get_u64(r, &p->perf_config))
       return false;
-    if (p->kind > BO_TAIL_CALL)
+    if (p->kind > BO_FENTRY)
       return fail(r, "probe %u: unknown kind %u", i, p->kind);
     if (p->prog >= o->nprogs)
       return fail(r, "probe %u: program %u out of range (%u programs)", i,

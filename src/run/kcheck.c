@@ -8,7 +8,14 @@
  * would reject the program with a dump that names neither.  A program
  * whose every probe is optional ('?') is left out instead.  After a
  * kprobe fails to attach, kcheck_kprobe_reason says why: the kernel has
- * no kprobes at all, or no such function, or it refused this one. */
+ * no kprobes at all, or no such function, or it refused this one.
+ *
+ * A kernel.function probe comes as a kprobe and as an fentry/fexit
+ * program (bo.h: BO_FENTRY); kcheck_kfunc leaves one of the two out,
+ * per probe: fentry where this kernel attaches BPF trampolines (tried
+ * once, with a program that does nothing) and has the function in its
+ * BTF, else the kprobe.  CTAP_KFUNC=kprobe in the environment chooses
+ * the kprobes always. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -17,7 +24,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 
 #include "run/kcheck.h"
 
@@ -177,4 +186,78 @@ const char *kcheck_kprobe_reason(const char *fn, int err, char *buf, size_t size
     snprintf(buf, size, "the kernel refused a kprobe on '%s': %s", fn, strerror(err));
   }
   return buf;
+}
+
+/* The BTF id of function fn in the running kernel (vmlinux or a module,
+ * whose BTF fd goes to *obj_fd, else 0), or 0. */
+static int func_btf_id(Kbtf *k, const char *fn, int *obj_fd) {
+  *obj_fd = 0;
+  int id = btf__find_by_name_kind(k->vmlinux, fn, BTF_KIND_FUNC);
+  if (id > 0) return id;
+  if (!k->mods_loaded) load_modules(k);
+  for (size_t i = 0; i < k->nmods; i++) {
+    id = btf__find_by_name_kind(k->mods[i], fn, BTF_KIND_FUNC);
+    if (id > 0) {
+      *obj_fd = -1; /* a module's: the check below uses vmlinux functions only */
+      return id;
+    }
+  }
+  return 0;
+}
+
+/* Can this kernel attach an fentry program (a BPF trampoline) to
+ * vmlinux function id?  A program that returns 0, loaded and attached
+ * for a moment. */
+static bool fentry_works(int id) {
+  struct bpf_insn insns[] = {
+      {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+      {.code = BPF_JMP | BPF_EXIT},
+  };
+  LIBBPF_OPTS(bpf_prog_load_opts, po, .expected_attach_type = BPF_TRACE_FENTRY,
+              .attach_btf_id = (unsigned)id);
+  int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "ctap_fentry_chk", "GPL", insns, 2, &po);
+  if (fd < 0) return false;
+  int link = bpf_link_create(fd, 0, BPF_TRACE_FENTRY, NULL);
+  if (link >= 0) close(link);
+  close(fd);
+  return link >= 0;
+}
+
+int kcheck_kfunc(const BoObject *o, bool *left_out) {
+  bool any = false;
+  for (uint32_t i = 0; i < o->nprobes; i++) any |= o->probes[i].kind == BO_FENTRY;
+  if (!any) return 0;
+  const char *want = getenv("CTAP_KFUNC");
+  bool force_kprobe = want && !strcmp(want, "kprobe");
+  Kbtf k = {.vmlinux = force_kprobe ? NULL : btf__load_vmlinux_btf()};
+  /* whether trampolines work at all: tried on the first vmlinux function */
+  bool works = false, tried = false;
+  int used = 0;
+  for (uint32_t i = 0; i < o->nprobes; i++) {
+    const BoProbe *p = &o->probes[i];
+    if (p->kind != BO_FENTRY) continue;
+    /* the group's fentry programs, if each function has BTF here */
+    bool fentry = k.vmlinux != NULL;
+    for (uint32_t j = 0; fentry && j < o->nprobes; j++) {
+      const BoProbe *q = &o->probes[j];
+      if (q->kind != BO_FENTRY || q->sequence != p->sequence || !q->target) continue;
+      int obj_fd, id = func_btf_id(&k, q->target, &obj_fd);
+      if (!id) fentry = false;
+      else if (!tried && !obj_fd) {
+        tried = true;
+        works = fentry_works(id);
+      }
+    }
+    fentry = fentry && tried && works;
+    for (uint32_t j = 0; j < o->nprobes; j++) {
+      const BoProbe *q = &o->probes[j];
+      if (q->sequence != p->sequence || (q->kind != BO_FENTRY && q->kind != BO_KPROBE)) continue;
+      if ((q->kind == BO_FENTRY) != fentry) left_out[q->prog] = true;
+    }
+    used += fentry && !(p->flags & BO_PROBE_ENTRY);
+  }
+  for (size_t i = 0; i < k.nmods; i++) btf__free(k.mods[i]);
+  free(k.mods);
+  btf__free(k.vmlinux);
+  return used;
 }

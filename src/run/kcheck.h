@@ -12,6 +12,10 @@
  * programs that cannot load; false (the errors said) when one of them
  * serves a probe that is not optional. */
 bool kcheck_core(const BoObject *o, bool *left_out);
+/* Choose, for each kernel.function probe, its fentry/fexit program or
+ * its kprobe (the other is set in left_out); returns how many groups use
+ * fentry. */
+int kcheck_kfunc(const BoObject *o, bool *left_out);
 /* Why a kprobe on function fn did not attach (errno err): a sentence in
  * buf. */
 const char *kcheck_kprobe_reason(const char *fn, int err, char *buf, size_t size);

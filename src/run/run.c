@@ -295,6 +295,9 @@ static bool attach(Session *s, const BoProbe *p, Links *links) {
   case BO_KPROBE:
     l = bpf_program__attach_kprobe(prog, (p->flags & BO_PROBE_RETURN) != 0, p->target);
     break;
+  case BO_FENTRY:
+    l = bpf_program__attach_trace(prog);
+    break;
   case BO_UPROBE: {
     LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = (p->flags & BO_PROBE_RETURN) != 0,
                 .func_name = p->symbol);
@@ -443,6 +446,12 @@ int run_object_file(const char *path, const RunOptions *o) {
   /* programs reading struct members this kernel lacks (kcheck.c) */
   s->left_out = calloc(s->obj.nprogs + 1, sizeof *s->left_out);
   if (!kcheck_core(&s->obj, s->left_out)) goto done;
+  int nfentry = kcheck_kfunc(&s->obj, s->left_out), nkfunc = 0;
+  for (uint32_t i = 0; i < s->obj.nprobes; i++)
+    nkfunc += s->obj.probes[i].kind == BO_FENTRY && !(s->obj.probes[i].flags & BO_PROBE_ENTRY);
+  if (o->verbose && nkfunc)
+    fprintf(stderr, "staprun: kernel.function probes: %d through fentry/fexit, %d through "
+            "kprobes\n", nfentry, nkfunc - nfentry);
   for (uint32_t i = 0; i < s->obj.nprogs; i++) {
     struct bpf_program *lp = s->left_out[i] ? bpf_object__find_program_by_name(s->bpf,
                                                   s->obj.progs[i].name) : NULL;

@@ -19,9 +19,11 @@ echo "rc=$?"
 kill "$old"
 wait "$old" 2> /dev/null
 cat out.txt
-# The other process ends after the session: nothing more.  Only .end now,
+# The other process ends after the session: nothing more.  Only .end now
+# (on a process that lives 2 s: stap under ASan on a busy machine may
+# take a second to start, and one that ended before would never end),
 # with -x: the running process is found when the session starts.
-./wl tick 100 3 &
+./wl tick 100 20 &
 old=$!
 sleep 0.1
 "$STAP" --runtime=bpf -x "$old" -e '

@@ -25,6 +25,8 @@
 #   NAME.built-here  optional (empty): build for this machine's running
 #                 kernel (no -r) instead, as an object that must tell what
 #                 the guest's kernel lacks
+#   NAME.env      optional: one line of VAR=value settings for staprun's
+#                 environment (e.g. CTAP_KFUNC=kprobe)
 #   NAME.filter   optional: a bash script that reads staprun's standard
 #                 output on stdin and writes what NAME.out must match (for
 #                 output that names other processes or varies by timing)
@@ -181,12 +183,14 @@ for id in "${ids[@]}"; do
   if [[ -f $base.args ]]; then eval "opts=($(< "$base.args"))"; fi
   if [[ -f $base.argv ]]; then eval "argv=($(< "$base.argv"))"; fi
   [[ -f $base.staprun ]] && sropts=$(< "$base.staprun")
+  srenv=
+  [[ -f $base.env ]] && srenv="env $(< "$base.env") "
   ropt=(-r "$kbuild")
   [[ $variant == .here-to-guest || -f $base.built-here ]] && ropt=()
   where="(guest)"
   [[ $variant == .guest-to-here ]] && where="(here)" outdir[$id]=$scratch/here
   shown[$id]="stap --runtime=bpf -p4 ${ropt[*]:+${ropt[*]} }$( ((${#opts[@]})) && printf '%q ' "${opts[@]}")-m $mod $name.stp$( ((${#argv[@]})) && printf ' %q' "${argv[@]}")"
-  shown[$id]+=$'\n'"    $where \$ staprun ${sropts:+$sropts }$mod.bo"
+  shown[$id]+=$'\n'"    $where \$ ${srenv}staprun ${sropts:+$sropts }$mod.bo"
   b=$scratch/build/$id
   mkdir -p "$b"
   cp "$base.stp" "$b/"
@@ -210,7 +214,7 @@ for id in "${ids[@]}"; do
   if [[ $variant == .guest-to-here ]]; then
     # Run here, now, as the guest would.
     o=$scratch/here
-    (cd "$b" && eval "exec timeout -k 5 $TIMEOUT \"\$STAPRUN_HERE\" $sropts $mod.bo") \
+    (cd "$b" && eval "exec $srenv timeout -k 5 $TIMEOUT \"\$STAPRUN_HERE\" $sropts $mod.bo") \
       < /dev/null > "$o/$id.stdout" 2> "$o/$id.stderr"
     rc=$?
     echo "$rc" > "$o/$id.rc"
@@ -233,7 +237,7 @@ for id in "${ids[@]}"; do
       printf 'insmod /work/%s.ko || exit 99\n' "$km" >> "$job"
     done
   fi
-  printf 'exec staprun %s %s.bo\n' "$sropts" "$mod" >> "$job"
+  printf 'exec %sstaprun %s %s.bo\n' "$srenv" "$sropts" "$mod" >> "$job"
   built[$id]=1
 done
 
