@@ -126,12 +126,17 @@ static void rd_fill(Rd *r, char c, uint32_t slot) {
   rd_at(r);
   emit_mov_imm(E, R4, (int64_t)((uint64_t)(unsigned char)c * 0x0101010101010101ull));
   emit_mov_imm(E, R5, 0);
-  /* eight bytes at a time; what passes the count is overwritten or cut */
+  /* eight bytes at a time; what passes the count is overwritten or cut.
+   * The constant bound too: 6.1's verifier, learning r3 > r5 from the
+   * loop's test, does not see that r3 <= maxstringlen then ends it. */
+  uint32_t done = emit_label(E);
   emit_bind(E, loop);
+  emit_jmp(E, BPF_JGE, R5, 0, (int32_t)g->S, false, done);
   emit_stx(E, BPF_DW, R2, 0, R4);
   emit_alu_imm(E, BPF_ADD, R2, 8);
   emit_alu_imm(E, BPF_ADD, R5, 8);
   emit_jmp(E, BPF_JLT, R5, R3, 0, true, loop);
+  emit_bind(E, done);
   rd_advance(r, R3);
   emit_bind(E, skip);
 }
