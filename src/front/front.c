@@ -12,6 +12,7 @@ void front_init(Front *f, Arena *arena, Diag *diag, const PPEnv *env) {
   f->arena = arena;
   f->diag = diag;
   f->env = env;
+  names_init(&f->names, arena);
 }
 
 void front_free(Front *f) {
@@ -19,6 +20,7 @@ void front_free(Front *f) {
   hashmap_free(&f->parsed_paths);
   for (size_t i = 0; i < f->sources.len; i++) source_free(f->sources.items[i]);
   hashmap_free(&f->lib_macros);
+  names_free(&f->names);
 }
 
 static SourceFile *read_source(Front *f, const char *path) {
@@ -41,14 +43,15 @@ static void load_macro_file(Front *f, const char *path) {
   src->index = (int)f->sources.len;
   vec_push(&f->sources, f->arena, src);
   Lexer lx;
-  lexer_init(&lx, src, f->arena, f->diag);
+  lexer_init(&lx, src, f->arena, &f->names, f->diag);
   PP pp;
   pp_init(&pp, &lx, f->env, &f->lib_macros, f->arena, f->diag);
   for (;;) {
-    Token *t = pp_next(&pp);
-    if (t->kind == TK_EOF) break;
-    if (t->kind == TK_ERROR) continue;
-    diag_error(f->diag, "parse error", t->loc, token_describe(t, f->arena),
+    Token t;
+    pp_next(&pp, &t);
+    if (t.kind == TK_EOF) break;
+    if (t.kind == TK_ERROR) continue;
+    diag_error(f->diag, "parse error", t.loc, token_describe(&t, f->arena),
                "only @define is allowed in a macro library file");
     break;
   }
@@ -69,7 +72,7 @@ File *front_parse(Front *f, SourceFile *src, bool tapset, bool guru) {
   src->index = (int)f->sources.len;
   vec_push(&f->sources, f->arena, src);
   Lexer lx;
-  lexer_init(&lx, src, f->arena, f->diag);
+  lexer_init(&lx, src, f->arena, &f->names, f->diag);
   HashMap local = {0};
   PP pp;
   pp_init(&pp, &lx, f->env, &local, f->arena, f->diag);

@@ -13,6 +13,7 @@
 #include "common/diag.h"
 #include "common/hashmap.h"
 #include "front/ast.h"
+#include "front/names.h"
 #include "front/preproc.h"
 #include "front/tapset.h"
 
@@ -20,6 +21,7 @@ typedef struct Front {
   Arena *arena;
   Diag *diag;
   const PPEnv *env;
+  Names names;              /* token text, interned in the arena */
   TapsetLib lib;            /* the library on disk */
   HashMap lib_macros;       /* Macro* from .stpm files */
   bool lib_macros_loaded;   /* .stpm files have been read */

@@ -45,22 +45,35 @@ const char *op_spelling(Op op) {
 
 const char *keyword_spelling(Keyword kw) { return keywords[kw]; }
 
+/* The keywords by first letter (at most three each), so that most
+ * identifiers are told apart from keywords by one table lookup. */
+static const Keyword keyword_by_letter[26][3] = {
+    ['b' - 'a'] = {KW_BREAK}, ['c' - 'a'] = {KW_CONTINUE, KW_CATCH},
+    ['d' - 'a'] = {KW_DELETE}, ['e' - 'a'] = {KW_ELSE},
+    ['f' - 'a'] = {KW_FUNCTION, KW_FOR, KW_FOREACH},
+    ['g' - 'a'] = {KW_GLOBAL}, ['i' - 'a'] = {KW_IF, KW_IN},
+    ['l' - 'a'] = {KW_LIMIT}, ['n' - 'a'] = {KW_NEXT},
+    ['p' - 'a'] = {KW_PROBE, KW_PRIVATE}, ['r' - 'a'] = {KW_RETURN},
+    ['t' - 'a'] = {KW_TRY}, ['w' - 'a'] = {KW_WHILE},
+};
+
+static const uint8_t keyword_len[] = {
+    [KW_PROBE] = 5, [KW_GLOBAL] = 6, [KW_FUNCTION] = 8, [KW_PRIVATE] = 7,
+    [KW_IF] = 2, [KW_ELSE] = 4, [KW_WHILE] = 5, [KW_FOR] = 3,
+    [KW_FOREACH] = 7, [KW_IN] = 2, [KW_LIMIT] = 5, [KW_RETURN] = 6,
+    [KW_DELETE] = 6, [KW_BREAK] = 5, [KW_CONTINUE] = 8, [KW_NEXT] = 4,
+    [KW_TRY] = 3, [KW_CATCH] = 5,
+};
+
 static Keyword keyword_lookup(const char *s, size_t n) {
-  /* Candidates by first letter: most identifiers fail the first test. */
-  static const Keyword by_letter[26][3] = {
-      ['b' - 'a'] = {KW_BREAK}, ['c' - 'a'] = {KW_CONTINUE, KW_CATCH},
-      ['d' - 'a'] = {KW_DELETE}, ['e' - 'a'] = {KW_ELSE},
-      ['f' - 'a'] = {KW_FUNCTION, KW_FOR, KW_FOREACH},
-      ['g' - 'a'] = {KW_GLOBAL}, ['i' - 'a'] = {KW_IF, KW_IN},
-      ['l' - 'a'] = {KW_LIMIT}, ['n' - 'a'] = {KW_NEXT},
-      ['p' - 'a'] = {KW_PROBE, KW_PRIVATE}, ['r' - 'a'] = {KW_RETURN},
-      ['t' - 'a'] = {KW_TRY}, ['w' - 'a'] = {KW_WHILE},
-  };
   if (n < 2 || n > 8 || s[0] < 'a' || s[0] > 'z') return KW_NONE;
-  const Keyword *cand = by_letter[s[0] - 'a'];
+  const Keyword *cand = keyword_by_letter[s[0] - 'a'];
   for (int i = 0; i < 3 && cand[i]; i++) {
+    if (keyword_len[cand[i]] != n) continue;
     const char *k = keywords[cand[i]];
-    if (strncmp(k, s, n) == 0 && k[n] == 0) return cand[i];
+    size_t j = 1;
+    while (j < n && k[j] == s[j]) j++;
+    if (j == n) return cand[i];
   }
   return KW_NONE;
 }
@@ -86,13 +99,20 @@ static bool is_ident_start(char c) { return char_class[(unsigned char)c] & CC_ID
 static bool is_ident_char(char c) { return char_class[(unsigned char)c] & (CC_IDSTART | CC_DIGIT); }
 static bool is_digit(char c) { return char_class[(unsigned char)c] & CC_DIGIT; }
 
-void lexer_init(Lexer *lx, const SourceFile *file, Arena *arena, Diag *diag) {
+/* The text ends in a NUL (SourceFile's promise), which no scanning loop
+ * below accepts: loops over identifiers, digits and spaces need no bounds
+ * check, and looking one byte ahead of a byte before the end is safe.
+ * Loops that may cross a NUL (comments, strings) check the end. */
+
+void lexer_init(Lexer *lx, const SourceFile *file, Arena *arena, Names *names,
+                Diag *diag) {
   lx->file = file;
   lx->p = file->text;
   lx->end = file->text + file->len;
   lx->line_start = file->text;
   lx->line = 1;
   lx->arena = arena;
+  lx->names = names;
   lx->diag = diag;
 }
 
@@ -106,61 +126,71 @@ static void newline(Lexer *lx, const char *after) {
   lx->line_start = after;
 }
 
-static Token *tok_new(Lexer *lx, TokKind kind, SrcLoc loc, bool space) {
-  Token *t = arena_alloc(lx->arena, sizeof *t);
-  t->kind = kind;
-  t->loc = loc;
-  t->space_before = space;
-  return t;
+/* A token's text: interned, or copied into the arena. */
+static const char *keep_text(Lexer *lx, const char *s, size_t n) {
+  return lx->names ? names_intern(lx->names, s, n) : arena_strndup(lx->arena, s, n);
 }
 
-static Token *lex_error(Lexer *lx, SrcLoc loc, bool space, const char *msg,
-                        const char *detail) {
+static void set_token(Token *t, TokKind kind, SrcLoc loc, bool space) {
+  *t = (Token){.kind = kind, .space_before = space, .loc = loc};
+}
+
+static void lex_error(Lexer *lx, Token *t, SrcLoc loc, bool space,
+                      const char *msg, const char *detail) {
   if (detail)
     diag_error(lx->diag, "parse error", loc, NULL, "%s %s", msg, detail);
   else
     diag_error(lx->diag, "parse error", loc, NULL, "%s", msg);
-  Token *t = tok_new(lx, TK_ERROR, loc, space);
+  set_token(t, TK_ERROR, loc, space);
   t->text = "";
-  return t;
+}
+
+/* Skip a block comment starting at lx->p ("/" "*"); false on an
+ * unterminated one (reported). */
+static bool skip_block_comment(Lexer *lx) {
+  SrcLoc start = loc_at(lx, lx->p);
+  const char *p = lx->p + 2, *end = lx->end;
+  for (;;) {
+    if (p >= end) {
+      lx->p = p;
+      diag_error(lx->diag, "parse error", start, NULL,
+                 "unterminated comment (missing '*/')");
+      return false;
+    }
+    if (*p == '*' && p[1] == '/') {
+      lx->p = p + 2;
+      return true;
+    }
+    if (*p == '\n') newline(lx, p + 1);
+    p++;
+  }
 }
 
 /* Skip whitespace and comments; returns false on an unterminated comment
  * (already reported). */
 static bool skip_space(Lexer *lx, bool *space) {
-  while (lx->p < lx->end) {
-    char c = *lx->p;
+  const char *p = lx->p;
+  for (;;) {
+    char c = *p;
     if (c == '\n') {
-      lx->p++;
-      newline(lx, lx->p);
+      newline(lx, ++p);
     } else if (char_class[(unsigned char)c] & CC_SPACE) {
-      lx->p++;
-    } else if (c == '#' || (c == '/' && lx->p + 1 < lx->end && lx->p[1] == '/')) {
-      while (lx->p < lx->end && *lx->p != '\n') lx->p++;
-    } else if (c == '/' && lx->p + 1 < lx->end && lx->p[1] == '*') {
-      SrcLoc start = loc_at(lx, lx->p);
-      lx->p += 2;
-      for (;;) {
-        if (lx->p >= lx->end) {
-          diag_error(lx->diag, "parse error", start, NULL,
-                     "unterminated comment (missing '*/')");
-          return false;
-        }
-        if (*lx->p == '*' && lx->p + 1 < lx->end && lx->p[1] == '/') {
-          lx->p += 2;
-          break;
-        }
-        if (*lx->p == '\n') newline(lx, lx->p + 1);
-        lx->p++;
-      }
+      p++;
+    } else if (c == '#' || (c == '/' && p[1] == '/')) {
+      const char *nl = memchr(p, '\n', (size_t)(lx->end - p));
+      p = nl ? nl : lx->end;
+    } else if (c == '/' && p[1] == '*') {
+      lx->p = p;
+      if (!skip_block_comment(lx)) return false;
+      p = lx->p;
     } else {
-      return true;
+      break;
     }
     *space = true;
   }
+  lx->p = p;
   return true;
 }
-
 
 static int digit_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -171,10 +201,10 @@ static int digit_value(char c) {
 
 /* number -> decimal | 0 octal | 0x hex, all 64-bit; a trailing letter or
  * digit that does not belong makes the whole word invalid, as in stap. */
-static Token *lex_number(Lexer *lx, bool space) {
+static void lex_number(Lexer *lx, Token *t, bool space) {
   const char *s = lx->p;
   SrcLoc loc = loc_at(lx, s);
-  while (lx->p < lx->end && is_ident_char(*lx->p)) lx->p++;
+  while (is_ident_char(*lx->p)) lx->p++;
   size_t n = (size_t)(lx->p - s);
   unsigned base = 10;
   const char *d = s;
@@ -192,49 +222,51 @@ static Token *lex_number(Lexer *lx, bool space) {
     if (dv >= base || v > (UINT64_MAX - dv) / base) ok = false;
     else v = v * base + dv;
   }
-  Token *t = tok_new(lx, TK_NUMBER, loc, space);
-  t->text = arena_strndup(lx->arena, s, n);
+  set_token(t, TK_NUMBER, loc, space);
+  t->text = keep_text(lx, s, n);
   t->len = (uint32_t)n;
   if (!ok) {
     diag_error(lx->diag, "parse error", loc, NULL,
                "number '%s' invalid or out of range", t->text);
     t->kind = TK_ERROR;
-    return t;
+    return;
   }
   t->num = (int64_t)v;
-  return t;
 }
 
 /* string -> '"' { char | escape } '"'; escapes are C's, decoded to bytes;
  * an unknown escape stands for the character itself, as in stap. */
-static Token *lex_string(Lexer *lx, bool space) {
+static void lex_string(Lexer *lx, Token *t, bool space) {
   SrcLoc loc = loc_at(lx, lx->p);
   lx->p++;
   /* Most strings have no escapes: take them straight from the text. */
   const char *q = lx->p;
   while (q < lx->end && *q != '"' && *q != '\\' && *q != '\n') q++;
   if (q < lx->end && *q == '"') {
-    Token *t = tok_new(lx, TK_STRING, loc, space);
+    set_token(t, TK_STRING, loc, space);
     t->len = (uint32_t)(q - lx->p);
-    t->text = arena_strndup(lx->arena, lx->p, t->len);
+    t->text = keep_text(lx, lx->p, t->len);
     lx->p = q + 1;
-    return t;
+    return;
   }
   StrBuf sb;
   sb_init(&sb);
+  sb_append(&sb, lx->p, (size_t)(q - lx->p));
+  lx->p = q;
   for (;;) {
     if (lx->p >= lx->end) {
       sb_free(&sb);
-      return lex_error(lx, loc, space,
-                       "unterminated string (missing closing '\"')", NULL);
+      lex_error(lx, t, loc, space, "unterminated string (missing closing '\"')", NULL);
+      return;
     }
     char c = *lx->p++;
     if (c == '"') break;
     if (c == '\n') {
       sb_free(&sb);
       lx->p--;
-      return lex_error(lx, loc, space,
-                       "unterminated string (missing closing '\"' before the end of the line)", NULL);
+      lex_error(lx, t, loc, space,
+                "unterminated string (missing closing '\"' before the end of the line)", NULL);
+      return;
     }
     if (c != '\\') {
       sb_putc(&sb, c);
@@ -273,69 +305,66 @@ static Token *lex_string(Lexer *lx, bool space) {
       }
     }
   }
-  Token *t = tok_new(lx, TK_STRING, loc, space);
+  set_token(t, TK_STRING, loc, space);
   t->len = (uint32_t)sb.len;
-  t->text = arena_strndup(lx->arena, sb_cstr(&sb), sb.len);
+  t->text = keep_text(lx, sb_cstr(&sb), sb.len);
   sb_free(&sb);
-  return t;
 }
 
 /* embedded -> '%{' any '%}' */
-static Token *lex_embedded(Lexer *lx, bool space) {
+static void lex_embedded(Lexer *lx, Token *t, bool space) {
   SrcLoc loc = loc_at(lx, lx->p);
   lx->p += 2;
   const char *s = lx->p;
   for (;;) {
     if (lx->p + 1 >= lx->end) {
       lx->p = lx->end;
-      return lex_error(lx, loc, space,
-                       "unterminated embedded C (missing '%}')", NULL);
+      lex_error(lx, t, loc, space, "unterminated embedded C (missing '%}')", NULL);
+      return;
     }
     if (lx->p[0] == '%' && lx->p[1] == '}') break;
     if (*lx->p == '\n') newline(lx, lx->p + 1);
     lx->p++;
   }
-  Token *t = tok_new(lx, TK_EMBEDDED, loc, space);
+  set_token(t, TK_EMBEDDED, loc, space);
   t->len = (uint32_t)(lx->p - s);
   t->text = arena_strndup(lx->arena, s, t->len);
   lx->p += 2;
-  return t;
 }
 
 /* arg -> ('$' | '@') (digits | '#') */
-static Token *lex_arg(Lexer *lx, bool space) {
+static void lex_arg(Lexer *lx, Token *t, bool space) {
   SrcLoc loc = loc_at(lx, lx->p);
-  Token *t = tok_new(lx, TK_ARG, loc, space);
+  set_token(t, TK_ARG, loc, space);
   t->text = *lx->p == '$' ? "$" : "@";
   t->len = 1;
   lx->p++;
   if (*lx->p == '#') {
     lx->p++;
-    t->num = 0;
-    return t;
+    return;
   }
   int64_t v = 0;
-  while (lx->p < lx->end && is_digit(*lx->p)) {
+  while (is_digit(*lx->p)) {
     if (v < 100000000) v = v * 10 + (*lx->p - '0');
     lx->p++;
   }
   t->num = v;
   if (v == 0)
-    return lex_error(lx, loc, space, "command line argument index 0 is invalid",
-                     "(arguments count from $1)");
-  return t;
+    lex_error(lx, t, loc, space, "command line argument index 0 is invalid",
+              "(arguments count from $1)");
 }
 
-/* Operators, longest match first: the next one or two bytes decide. */
-static Op match_op(const char *p, const char *end, int *len) {
-  char c = p[0], d = p + 1 < end ? p[1] : 0, e = p + 2 < end ? p[2] : 0;
+/* Operators, longest match first: the next one or two bytes decide (the
+ * third is read only after a second byte that is not the final NUL). */
+static Op match_op(const char *p, int *len) {
+  char c = p[0], d = p[1];
   *len = 2;
   switch (c) {
   case '<':
     if (d == '<') {
-      if (e == '<' || e == '=') {
+      if (p[2] == '<' || p[2] == '=') {
         *len = 3;
-        return e == '<' ? OP_AGGREGATE : OP_SHL_ASSIGN;
+        return p[2] == '<' ? OP_AGGREGATE : OP_SHL_ASSIGN;
       }
       return OP_SHL;
     }
@@ -344,9 +373,9 @@ static Op match_op(const char *p, const char *end, int *len) {
     return OP_LT;
   case '>':
     if (d == '>') {
-      if (e == '=' || e == '>') {
+      if (p[2] == '=' || p[2] == '>') {
         *len = 3;
-        return e == '=' ? OP_SHR_ASSIGN : OP_USHR;
+        return p[2] == '=' ? OP_SHR_ASSIGN : OP_USHR;
       }
       return OP_SHR;
     }
@@ -416,54 +445,73 @@ static Op match_op(const char *p, const char *end, int *len) {
   return OP_NONE;
 }
 
-Token *lexer_next(Lexer *lx) {
+void lexer_next(Lexer *lx, Token *t) {
   bool space = lx->p == lx->file->text;
   if (!skip_space(lx, &space)) {
     lx->p = lx->end;
-    Token *t = tok_new(lx, TK_ERROR, loc_at(lx, lx->p), space);
+    set_token(t, TK_ERROR, loc_at(lx, lx->p), space);
     t->text = "";
-    return t;
+    return;
   }
   const char *s = lx->p;
   if (s >= lx->end) {
-    Token *t = tok_new(lx, TK_EOF, loc_at(lx, s), space);
+    set_token(t, TK_EOF, loc_at(lx, s), space);
     t->text = "";
-    return t;
+    return;
   }
   char c = *s;
-  if ((c == '$' || c == '@') && s + 1 < lx->end &&
-      (is_digit(s[1]) || s[1] == '#'))
-    return lex_arg(lx, space);
   if (is_ident_start(c)) {
-    while (lx->p < lx->end && is_ident_char(*lx->p)) lx->p++;
-    size_t n = (size_t)(lx->p - s);
+    if (c == '$' && (is_digit(s[1]) || s[1] == '#')) {
+      lex_arg(lx, t, space);
+      return;
+    }
+    const char *p = s + 1;
+    while (is_ident_char(*p)) p++;
+    lx->p = p;
+    size_t n = (size_t)(p - s);
     Keyword kw = keyword_lookup(s, n);
-    Token *t = tok_new(lx, kw ? TK_KEYWORD : TK_IDENT, loc_at(lx, s), space);
+    set_token(t, kw ? TK_KEYWORD : TK_IDENT, loc_at(lx, s), space);
     t->kw = kw;
-    t->text = kw ? keywords[kw] : arena_strndup(lx->arena, s, n);
+    t->text = kw ? keywords[kw] : keep_text(lx, s, n);
     t->len = (uint32_t)n;
-    return t;
+    return;
   }
-  if (is_digit(c)) return lex_number(lx, space);
-  if (c == '"') return lex_string(lx, space);
-  if (c == '@' && s + 1 < lx->end && is_ident_start(s[1]) && s[1] != '$') {
-    lx->p++;
-    while (lx->p < lx->end && is_ident_char(*lx->p)) lx->p++;
-    Token *t = tok_new(lx, TK_AT, loc_at(lx, s), space);
-    t->len = (uint32_t)(lx->p - s - 1);
-    t->text = arena_strndup(lx->arena, s + 1, t->len);
-    return t;
+  if (is_digit(c)) {
+    lex_number(lx, t, space);
+    return;
   }
-  if (c == '%' && s + 1 < lx->end && s[1] == '{') return lex_embedded(lx, space);
+  if (c == '"') {
+    lex_string(lx, t, space);
+    return;
+  }
+  if (c == '@') {
+    if (is_digit(s[1]) || s[1] == '#') {
+      lex_arg(lx, t, space);
+      return;
+    }
+    if (is_ident_start(s[1]) && s[1] != '$') {
+      const char *p = s + 2;
+      while (is_ident_char(*p)) p++;
+      lx->p = p;
+      set_token(t, TK_AT, loc_at(lx, s), space);
+      t->len = (uint32_t)(p - s - 1);
+      t->text = keep_text(lx, s + 1, t->len);
+      return;
+    }
+  }
+  if (c == '%' && s[1] == '{') {
+    lex_embedded(lx, t, space);
+    return;
+  }
   int n = 0;
-  Op op = match_op(s, lx->end, &n);
+  Op op = match_op(s, &n);
   if (op != OP_NONE) {
     lx->p += n;
-    Token *t = tok_new(lx, TK_OP, loc_at(lx, s), space);
+    set_token(t, TK_OP, loc_at(lx, s), space);
     t->op = op;
     t->text = op_spellings[op];
     t->len = (uint32_t)n;
-    return t;
+    return;
   }
   lx->p++;
   char shown[8];
@@ -471,7 +519,7 @@ Token *lexer_next(Lexer *lx) {
     snprintf(shown, sizeof shown, "'%c'", c);
   else
     snprintf(shown, sizeof shown, "'\\x%02x'", (unsigned char)c);
-  return lex_error(lx, loc_at(lx, s), space, "invalid character", shown);
+  lex_error(lx, t, loc_at(lx, s), space, "invalid character", shown);
 }
 
 char *token_describe(const Token *t, Arena *arena) {

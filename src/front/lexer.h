@@ -16,6 +16,7 @@
 
 #include "common/arena.h"
 #include "common/diag.h"
+#include "front/names.h"
 
 typedef enum TokKind {
   TK_EOF,      /* end of input */
@@ -52,7 +53,12 @@ typedef enum Keyword {
   KW_CONTINUE, KW_NEXT, KW_TRY, KW_CATCH,
 } Keyword;
 
-typedef struct Token {
+typedef struct Token Token;
+
+/* Tokens are values: the lexer fills one in, the preprocessor and the
+ * parser copy them, and none is allocated unless a macro stores it.  The
+ * strings a token points to (text) are interned or static and outlive it. */
+struct Token {
   uint8_t kind;      /* TokKind */
   uint8_t op;        /* TK_OP: which operator (Op) */
   uint8_t kw;        /* TK_KEYWORD: which keyword (Keyword) */
@@ -62,20 +68,29 @@ typedef struct Token {
                         TK_EMBEDDED; the word after '@' for TK_AT */
   int64_t num;       /* TK_NUMBER value; TK_ARG argument number */
   SrcLoc loc;        /* where the token starts */
-} Token;
+  const Token *origin; /* the stored copy (in a macro body or argument
+                          list) this token was delivered from, or NULL for
+                          a token fresh from a lexer or the preprocessor:
+                          two deliveries of one stored token are the same
+                          token to the parser's error recovery */
+};
 
 typedef struct Lexer {
-  const SourceFile *file; /* the text being scanned */
+  const SourceFile *file; /* the text being scanned (NUL-terminated) */
   const char *p;          /* next byte to scan */
   const char *end;        /* one past the last byte */
   const char *line_start; /* start of the current line, for columns */
   uint32_t line;          /* current line number */
-  Arena *arena;           /* tokens are allocated here */
+  Arena *arena;           /* embedded C and uninterned strings go here */
+  Names *names;           /* where token text is interned, or NULL to
+                             copy it into the arena */
   Diag *diag;             /* lexical errors go here */
 } Lexer;
 
-void lexer_init(Lexer *lx, const SourceFile *file, Arena *arena, Diag *diag);
-Token *lexer_next(Lexer *lx);
+void lexer_init(Lexer *lx, const SourceFile *file, Arena *arena, Names *names,
+                Diag *diag);
+/* Scan the next token into *t. */
+void lexer_next(Lexer *lx, Token *t);
 
 /* Spelling of an operator ("<<<"), of a keyword ("foreach"). */
 const char *op_spelling(Op op);

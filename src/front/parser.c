@@ -14,34 +14,43 @@
 enum { LOOKAHEAD = 4, MAX_BRACE_EXPANSION = 10000 };
 
 typedef struct Parser {
-  PP *pp;
-  Arena *arena;
-  Diag *diag;
-  const SourceFile *file;
-  Token *look[LOOKAHEAD]; /* tokens read ahead, a ring from look[head] */
-  int head;
-  int nlook;
+  PP *pp;                 /* where tokens come from */
+  Arena *arena;           /* the tree goes here */
+  Diag *diag;             /* errors go here */
+  const SourceFile *file; /* the file being parsed */
+  Token look[LOOKAHEAD];  /* tokens read ahead, a ring from look[head] */
+  int head;               /* ring index of the next token */
+  int nlook;              /* tokens in the ring */
+  uint64_t taken;         /* tokens consumed so far: the next token's
+                             sequence number */
+  uint64_t item_seq;      /* sequence number of the first token of the
+                             item being parsed */
+  const Token *item_origin; /* that token's origin */
   int depth;              /* current nesting */
-  bool allow_embedded;
+  bool allow_embedded;    /* embedded C is allowed (tapset or guru mode) */
   jmp_buf fail;           /* where errors unwind to */
 } Parser;
 
-/* ---- Tokens ---- */
+/* ---- Tokens ----
+ * Tokens are values in a small ring.  A pointer from peek() is good until
+ * the next call to next(); a token needed after that is copied (next()
+ * returns a copy of the token it consumes). */
 
-static inline Token *peek_n(Parser *P, int n) {
+static inline const Token *peek_n(Parser *P, int n) {
   while (P->nlook <= n) {
-    P->look[(P->head + P->nlook) % LOOKAHEAD] = pp_next(P->pp);
+    pp_next(P->pp, &P->look[(P->head + P->nlook) % LOOKAHEAD]);
     P->nlook++;
   }
-  return P->look[(P->head + n) % LOOKAHEAD];
+  return &P->look[(P->head + n) % LOOKAHEAD];
 }
 
-static inline Token *peek(Parser *P) { return peek_n(P, 0); }
+static inline const Token *peek(Parser *P) { return peek_n(P, 0); }
 
-static inline Token *next(Parser *P) {
-  Token *t = peek(P);
+static inline Token next(Parser *P) {
+  Token t = *peek(P);
   P->head = (P->head + 1) % LOOKAHEAD;
   P->nlook--;
+  P->taken++;
   return t;
 }
 
@@ -73,13 +82,13 @@ static _Noreturn void expected(Parser *P, const char *what) {
   fail_at(P, peek(P), "expected %s", what);
 }
 
-static Token *expect_op(Parser *P, Op op) {
+static Token expect_op(Parser *P, Op op) {
   if (!at_op(P, op)) fail_at(P, peek(P), "expected '%s'", op_spelling(op));
   return next(P);
 }
 
-static Token *expect_ident(Parser *P, const char *what) {
-  Token *t = peek(P);
+static Token expect_ident(Parser *P, const char *what) {
+  const Token *t = peek(P);
   if (t->kind != TK_IDENT || t->text[0] == '$') expected(P, what);
   return next(P);
 }
@@ -110,19 +119,19 @@ static Expr *new_expr(Parser *P, ExprKind kind, const Token *t) {
 
 /* strings -> STRING { STRING } (adjacent literals are glued) */
 static Expr *parse_strings(Parser *P) {
-  Token *t = next(P);
-  Expr *e = new_expr(P, E_STR, t);
+  Token t = next(P);
+  Expr *e = new_expr(P, E_STR, &t);
   if (peek(P)->kind != TK_STRING) {
-    e->str = t->text;
-    e->len = t->len;
+    e->str = t.text;
+    e->len = t.len;
     return e;
   }
   StrBuf sb;
   sb_init(&sb);
-  sb_append(&sb, t->text, t->len);
+  sb_append(&sb, t.text, t.len);
   while (peek(P)->kind == TK_STRING) {
-    Token *u = next(P);
-    sb_append(&sb, u->text, u->len);
+    Token u = next(P);
+    sb_append(&sb, u.text, u.len);
   }
   e->str = arena_strndup(P->arena, sb_cstr(&sb), sb.len);
   e->len = (uint32_t)sb.len;
@@ -132,21 +141,21 @@ static Expr *parse_strings(Parser *P) {
 
 /* literal -> NUMBER | '-' NUMBER | strings */
 static Expr *parse_literal(Parser *P, const char *what) {
-  Token *t = peek(P);
+  const Token *t = peek(P);
   if (t->kind == TK_STRING) return parse_strings(P);
   if (t->kind == TK_NUMBER) {
-    next(P);
-    Expr *e = new_expr(P, E_NUM, t);
-    e->num = t->num;
-    e->text = t->text;
+    Token n = next(P);
+    Expr *e = new_expr(P, E_NUM, &n);
+    e->num = n.num;
+    e->text = n.text;
     return e;
   }
   if (is_op(t, OP_MINUS) && peek_n(P, 1)->kind == TK_NUMBER) {
-    next(P);
-    Token *n = next(P);
-    Expr *e = new_expr(P, E_NUM, t);
-    e->num = (int64_t)(0 - (uint64_t)n->num);
-    e->text = arena_printf(P->arena, "-%s", n->text);
+    Token minus = next(P);
+    Token n = next(P);
+    Expr *e = new_expr(P, E_NUM, &minus);
+    e->num = (int64_t)(0 - (uint64_t)n.num);
+    e->text = arena_printf(P->arena, "-%s", n.text);
     return e;
   }
   expected(P, what);
@@ -167,36 +176,39 @@ static int pretty_suffix(Parser *P, const Token *t, const char **name) {
 
 /* A '$' or '$$' written right after a ']' or ')' of a target chain. */
 static int trailing_dollars(Parser *P) {
-  Token *t = peek(P);
+  const Token *t = peek(P);
   if (t->kind != TK_IDENT || t->space_before) return 0;
   for (uint32_t i = 0; i < t->len; i++)
     if (t->text[i] != '$') return 0;
   if (t->len > 2) fail_at(P, t, "expected '$' or '$$' as a pretty-print suffix");
+  int n = (int)t->len;
   next(P);
-  return (int)t->len;
+  return n;
 }
 
 /* chain -> { '->' member | '[' expression ']' } [ '$' | '$$' ] */
 static void parse_chain(Parser *P, Expr *e) {
   if (e->pretty) return;
   for (;;) {
-    Token *t = peek(P);
+    const Token *t = peek(P);
     if (is_op(t, OP_ARROW)) {
+      SrcLoc at = t->loc;
       next(P);
-      Token *m = peek(P);
+      const Token *m = peek(P);
       if ((m->kind != TK_IDENT && m->kind != TK_KEYWORD) || m->text[0] == '$')
         expected(P, "a member name after '->'");
-      next(P);
+      Token member = next(P);
       TargetComp *c = arena_alloc(P->arena, sizeof *c);
-      c->loc = t->loc;
-      e->pretty = pretty_suffix(P, m, &c->name);
+      c->loc = at;
+      e->pretty = pretty_suffix(P, &member, &c->name);
       vec_push(&e->comps, P->arena, c);
       if (e->pretty) return;
     } else if (is_op(t, OP_LBRACKET)) {
+      SrcLoc at = t->loc;
       next(P);
       TargetComp *c = arena_alloc(P->arena, sizeof *c);
       c->is_index = true;
-      c->loc = t->loc;
+      c->loc = at;
       c->index = parse_expression(P);
       expect_op(P, OP_RBRACKET);
       vec_push(&e->comps, P->arena, c);
@@ -209,18 +221,18 @@ static void parse_chain(Parser *P, Expr *e) {
 
 /* index -> '[' ( '*' | expression ) { ',' ( '*' | expression ) } ']' */
 static void parse_indices(Parser *P, Vec *out) {
-  Token *open = expect_op(P, OP_LBRACKET);
+  Token open = expect_op(P, OP_LBRACKET);
   for (;;) {
-    Token *t = peek(P);
+    const Token *t = peek(P);
     if (is_op(t, OP_MUL) &&
         (is_op(peek_n(P, 1), OP_COMMA) || is_op(peek_n(P, 1), OP_RBRACKET))) {
-      next(P);
-      vec_push(out, P->arena, new_expr(P, E_WILD, t));
+      Token star = next(P);
+      vec_push(out, P->arena, new_expr(P, E_WILD, &star));
     } else {
       vec_push(out, P->arena, parse_expression(P));
     }
     if (out->len > PARSER_MAX_INDICES)
-      fail_at(P, open, "too many array indices (at most %d)", PARSER_MAX_INDICES);
+      fail_at(P, &open, "too many array indices (at most %d)", PARSER_MAX_INDICES);
     if (accept_op(P, OP_RBRACKET)) return;
     if (!accept_op(P, OP_COMMA)) expected(P, "',' or ']'");
   }
@@ -250,7 +262,7 @@ static const char *expect_string(Parser *P, const char *what) {
  *          | '@hist_log' '(' expr ')' [index]
  *          | ( '@kregister' | '@uregister' | '@kderef' | '@uderef' ) args */
 static Expr *parse_at(Parser *P) {
-  Token *t = peek(P);
+  Token t = *peek(P); /* (consumed below, used after) */
   static const struct {
     const char *name;
     StatOp op;
@@ -258,9 +270,9 @@ static Expr *parse_at(Parser *P) {
                {"max", STAT_MAX}, {"avg", STAT_AVG},
                {"variance", STAT_VARIANCE}};
   for (size_t i = 0; i < sizeof stats / sizeof *stats; i++)
-    if (strcmp(t->text, stats[i].name) == 0) {
+    if (strcmp(t.text, stats[i].name) == 0) {
       next(P);
-      Expr *e = new_expr(P, E_STAT, t);
+      Expr *e = new_expr(P, E_STAT, &t);
       e->stat = stats[i].op;
       expect_op(P, OP_LPAREN);
       e->l = parse_expression(P);
@@ -270,10 +282,10 @@ static Expr *parse_at(Parser *P) {
       expect_op(P, OP_RPAREN);
       return e;
     }
-  bool linear = strcmp(t->text, "hist_linear") == 0;
-  if (linear || strcmp(t->text, "hist_log") == 0) {
+  bool linear = strcmp(t.text, "hist_linear") == 0;
+  if (linear || strcmp(t.text, "hist_log") == 0) {
     next(P);
-    Expr *e = new_expr(P, E_HIST, t);
+    Expr *e = new_expr(P, E_HIST, &t);
     e->stat = linear ? STAT_HIST_LINEAR : STAT_HIST_LOG;
     expect_op(P, OP_LPAREN);
     e->l = parse_expression(P);
@@ -286,12 +298,12 @@ static Expr *parse_at(Parser *P) {
     Expr *ix = new_expr(P, E_INDEX, peek(P));
     ix->base = e;
     parse_indices(P, &ix->args);
-    if (ix->args.len != 1) fail_at(P, t, "a histogram takes one bucket index");
+    if (ix->args.len != 1) fail_at(P, &t, "a histogram takes one bucket index");
     return ix;
   }
-  if (strcmp(t->text, "cast") == 0) {
+  if (strcmp(t.text, "cast") == 0) {
     next(P);
-    Expr *e = new_expr(P, E_CAST, t);
+    Expr *e = new_expr(P, E_CAST, &t);
     expect_op(P, OP_LPAREN);
     e->l = parse_expression(P);
     expect_op(P, OP_COMMA);
@@ -301,9 +313,9 @@ static Expr *parse_at(Parser *P) {
     parse_chain(P, e);
     return e;
   }
-  if (strcmp(t->text, "var") == 0) {
+  if (strcmp(t.text, "var") == 0) {
     next(P);
-    Expr *e = new_expr(P, E_VARREF, t);
+    Expr *e = new_expr(P, E_VARREF, &t);
     expect_op(P, OP_LPAREN);
     e->str = expect_string(P, "a variable name string");
     if (accept_op(P, OP_COMMA)) e->module = expect_string(P, "a module name string");
@@ -311,10 +323,10 @@ static Expr *parse_at(Parser *P) {
     parse_chain(P, e);
     return e;
   }
-  bool perf = strcmp(t->text, "perf") == 0;
-  if (perf || strcmp(t->text, "const") == 0) {
+  bool perf = strcmp(t.text, "perf") == 0;
+  if (perf || strcmp(t.text, "const") == 0) {
     next(P);
-    Expr *e = new_expr(P, perf ? E_PERF : E_CONST, t);
+    Expr *e = new_expr(P, perf ? E_PERF : E_CONST, &t);
     expect_op(P, OP_LPAREN);
     e->str = expect_string(P, perf ? "a perf counter name string" : "a constant name string");
     expect_op(P, OP_RPAREN);
@@ -326,9 +338,9 @@ static Expr *parse_at(Parser *P) {
   } wrappers[] = {{"defined", E_DEFINED}, {"entry", E_ENTRY},
                   {"probewrite", E_PROBEWRITE}};
   for (size_t i = 0; i < sizeof wrappers / sizeof *wrappers; i++)
-    if (strcmp(t->text, wrappers[i].name) == 0) {
+    if (strcmp(t.text, wrappers[i].name) == 0) {
       next(P);
-      Expr *e = new_expr(P, wrappers[i].kind, t);
+      Expr *e = new_expr(P, wrappers[i].kind, &t);
       expect_op(P, OP_LPAREN);
       e->l = parse_expression(P);
       expect_op(P, OP_RPAREN);
@@ -339,17 +351,17 @@ static Expr *parse_at(Parser *P) {
     size_t nargs;
   } funcs[] = {{"kregister", 1}, {"uregister", 1}, {"kderef", 2}, {"uderef", 2}};
   for (size_t i = 0; i < sizeof funcs / sizeof *funcs; i++)
-    if (strcmp(t->text, funcs[i].name) == 0) {
+    if (strcmp(t.text, funcs[i].name) == 0) {
       next(P);
-      Expr *e = new_expr(P, E_ATFUNC, t);
-      e->name = t->text;
+      Expr *e = new_expr(P, E_ATFUNC, &t);
+      e->name = t.text;
       parse_call_args(P, &e->args);
       if (e->args.len != funcs[i].nargs)
-        fail_at(P, t, "@%s takes %zu argument%s", t->text, funcs[i].nargs,
+        fail_at(P, &t, "@%s takes %zu argument%s", t.text, funcs[i].nargs,
                 funcs[i].nargs == 1 ? "" : "s");
       return e;
     }
-  fail_at(P, t, "unknown macro or operator '@%s'", t->text);
+  fail_at(P, &t, "unknown macro or operator '@%s'", t.text);
 }
 
 /* The print family are functions only: their names are not variables. */
@@ -365,13 +377,12 @@ static bool is_print_function(const char *name) {
 
 /* call -> NAME args; printf and sprintf take a literal format first,
  * checked here as stap checks it in pass 1 */
-static Expr *parse_call(Parser *P, Token *name) {
+static Expr *parse_call(Parser *P, const Token *name) {
   Expr *e = new_expr(P, E_CALL, name);
   e->name = name->text;
   bool format = strcmp(name->text, "printf") == 0 || strcmp(name->text, "sprintf") == 0;
   if (format) {
-    Token *f = peek_n(P, 1);
-    if (f->kind != TK_STRING) {
+    if (peek_n(P, 1)->kind != TK_STRING) {
       next(P);
       expected(P, "literal string as format");
     }
@@ -399,35 +410,35 @@ static Expr *parse_call(Parser *P, Token *name) {
 /* primary -> '(' expression ')' | literal | EMBEDDED | at_op
  *          | TARGET chain | NAME args | NAME index | NAME */
 static Expr *parse_primary(Parser *P) {
-  Token *t = peek(P);
+  const Token *t = peek(P);
   switch (t->kind) {
   case TK_NUMBER:
   case TK_STRING:
     return parse_literal(P, "expression");
   case TK_EMBEDDED: {
     need_embedded(P, t);
-    next(P);
-    Expr *e = new_expr(P, E_EMBEDDED, t);
-    e->str = t->text;
-    e->len = t->len;
+    Token code = next(P);
+    Expr *e = new_expr(P, E_EMBEDDED, &code);
+    e->str = code.text;
+    e->len = code.len;
     return e;
   }
   case TK_AT:
     return parse_at(P);
   case TK_IDENT: {
-    next(P);
-    if (t->text[0] == '$') {
-      Expr *e = new_expr(P, E_TARGET, t);
-      e->pretty = pretty_suffix(P, t, &e->name);
+    Token id = next(P);
+    if (id.text[0] == '$') {
+      Expr *e = new_expr(P, E_TARGET, &id);
+      e->pretty = pretty_suffix(P, &id, &e->name);
       if (strcmp(e->name, "$") == 0 || strcmp(e->name, "$$") == 0)
-        fail_at(P, t, "expected a target variable name after '$'");
+        fail_at(P, &id, "expected a target variable name after '$'");
       parse_chain(P, e);
       return e;
     }
-    if (at_op(P, OP_LPAREN)) return parse_call(P, t);
-    if (is_print_function(t->text)) expect_op(P, OP_LPAREN);
-    Expr *v = new_expr(P, E_VAR, t);
-    v->name = t->text;
+    if (at_op(P, OP_LPAREN)) return parse_call(P, &id);
+    if (is_print_function(id.text)) expect_op(P, OP_LPAREN);
+    Expr *v = new_expr(P, E_VAR, &id);
+    v->name = id.text;
     if (!at_op(P, OP_LBRACKET)) return v;
     Expr *e = new_expr(P, E_INDEX, peek(P));
     e->base = v;
@@ -467,7 +478,7 @@ static void check_crement_operand(Parser *P, const Token *op, const Expr *e) {
  * autocast -> chain, on a primary that has none of its own */
 static Expr *parse_postfix(Parser *P) {
   Expr *e = parse_primary(P);
-  Token *t = peek(P);
+  const Token *t = peek(P);
   bool chained = e->kind == E_TARGET || e->kind == E_CAST ||
                  e->kind == E_VARREF || e->kind == E_HIST ||
                  (e->kind == E_INDEX && e->base->kind == E_HIST);
@@ -480,10 +491,10 @@ static Expr *parse_postfix(Parser *P) {
     t = peek(P);
   }
   if (is_op(t, OP_INC) || is_op(t, OP_DEC)) {
-    next(P);
-    check_crement_operand(P, t, e);
-    Expr *c = new_expr(P, E_CREMENT, t);
-    c->op = t->op;
+    Token op = next(P);
+    check_crement_operand(P, &op, e);
+    Expr *c = new_expr(P, E_CREMENT, &op);
+    c->op = op.op;
     c->post = true;
     c->l = e;
     return c;
@@ -494,26 +505,26 @@ static Expr *parse_postfix(Parser *P) {
 /* unary -> ( '+' | '-' | '!' | '~' | '++' | '--' ) unary | '&' unary
  *        | postfix */
 static Expr *parse_unary(Parser *P) {
-  Token *t = peek(P);
+  const Token *t = peek(P);
   if (t->kind != TK_OP) return parse_postfix(P);
   switch (t->op) {
   case OP_PLUS: case OP_MINUS: case OP_NOT: case OP_TILDE:
   case OP_INC: case OP_DEC: {
-    next(P);
+    Token op = next(P);
     enter(P);
-    Expr *e = new_expr(P, t->op == OP_INC || t->op == OP_DEC ? E_CREMENT : E_UNARY, t);
-    e->op = t->op;
+    Expr *e = new_expr(P, op.op == OP_INC || op.op == OP_DEC ? E_CREMENT : E_UNARY, &op);
+    e->op = op.op;
     e->l = parse_unary(P);
-    if (e->kind == E_CREMENT) check_crement_operand(P, t, e->l);
+    if (e->kind == E_CREMENT) check_crement_operand(P, &op, e->l);
     leave(P);
     return e;
   }
   case OP_BAND: {
-    next(P);
+    Token amp = next(P);
     Expr *e = parse_postfix(P);
     if ((e->kind != E_TARGET && e->kind != E_CAST && e->kind != E_VARREF &&
          e->kind != E_AUTOCAST) || e->addr_of || e->pretty)
-      fail_at(P, t, "'&' applies only to a target variable or @cast member");
+      fail_at(P, &amp, "'&' applies only to a target variable or @cast member");
     e->addr_of = true;
     return e;
   }
@@ -527,16 +538,17 @@ static Expr *parse_at(Parser *P);
 
 /* array_name -> NAME | '@hist_linear' (...) | '@hist_log' (...) */
 static Expr *parse_array_name(Parser *P) {
-  Token *h = peek(P);
+  const Token *h = peek(P);
   if (h->kind == TK_AT && (strcmp(h->text, "hist_linear") == 0 ||
                            strcmp(h->text, "hist_log") == 0)) {
+    Token at = *h;
     Expr *e = parse_at(P);
-    if (e->kind != E_HIST) fail_at(P, h, "expected a histogram after 'in'");
+    if (e->kind != E_HIST) fail_at(P, &at, "expected a histogram after 'in'");
     return e;
   }
-  Token *t = expect_ident(P, "an array name after 'in'");
-  Expr *e = new_expr(P, E_VAR, t);
-  e->name = t->text;
+  Token t = expect_ident(P, "an array name after 'in'");
+  Expr *e = new_expr(P, E_VAR, &t);
+  e->name = t.text;
   return e;
 }
 
@@ -563,28 +575,28 @@ static int binary_level(const Token *t) {
 static Expr *parse_binary(Parser *P, int level) {
   Expr *l = at_op(P, OP_LBRACKET) ? parse_bracket_in(P) : parse_unary(P);
   for (;;) {
-    Token *t = peek(P);
+    const Token *t = peek(P);
     int prec = binary_level(t);
     if (!prec || prec < level) return l;
-    next(P);
+    Token op = next(P);
     if (prec == PREC_IN) {
-      Expr *e = new_expr(P, E_IN, t);
+      Expr *e = new_expr(P, E_IN, &op);
       vec_push(&e->args, P->arena, l);
       e->base = parse_array_name(P);
       l = e;
       continue;
     }
-    Expr *e = new_expr(P, E_BINARY, t);
-    e->op = t->op;
+    Expr *e = new_expr(P, E_BINARY, &op);
+    e->op = op.op;
     e->l = l;
     /* As in stap, a regex match and a comparison do not chain. */
     if (prec == PREC_CMP && l->kind == E_BINARY && !l->paren &&
         ast_binop_prec(l->op) == PREC_CMP &&
-        (ast_is_regex_op(t->op) || ast_is_regex_op(l->op)))
-      fail_at(P, t, "a regular expression match does not chain with a "
-                    "comparison; add parentheses");
+        (ast_is_regex_op(op.op) || ast_is_regex_op(l->op)))
+      fail_at(P, &op, "a regular expression match does not chain with a "
+                      "comparison; add parentheses");
     /* The pattern of =~ and !~ is compiled ahead: it must be a literal. */
-    if ((t->op == OP_MATCH || t->op == OP_NMATCH) && peek(P)->kind != TK_STRING)
+    if ((op.op == OP_MATCH || op.op == OP_NMATCH) && peek(P)->kind != TK_STRING)
       expected(P, "literal string as regular expression");
     e->r = parse_binary(P, prec + 1);
     l = e;
@@ -594,10 +606,9 @@ static Expr *parse_binary(Parser *P, int level) {
 /* ternary -> binary(||) [ '?' expression ':' ternary ] */
 static Expr *parse_ternary(Parser *P) {
   Expr *c = parse_binary(P, PREC_OROR);
-  Token *t = peek(P);
-  if (!is_op(t, OP_QUESTION)) return c;
-  next(P);
-  Expr *e = new_expr(P, E_TERNARY, t);
+  if (!at_op(P, OP_QUESTION)) return c;
+  Token q = next(P);
+  Expr *e = new_expr(P, E_TERNARY, &q);
   e->cond = c;
   e->l = parse_expression(P);
   expect_op(P, OP_COLON);
@@ -623,11 +634,11 @@ static bool is_assign_op(Op op) {
 static Expr *parse_expression(Parser *P) {
   enter(P);
   Expr *l = parse_ternary(P);
-  Token *t = peek(P);
+  const Token *t = peek(P);
   if (t->kind == TK_OP && is_assign_op(t->op)) {
-    next(P);
-    Expr *e = new_expr(P, E_ASSIGN, t);
-    e->op = t->op;
+    Token op = next(P);
+    Expr *e = new_expr(P, E_ASSIGN, &op);
+    e->op = op.op;
     e->l = l;
     e->r = parse_expression(P);
     l = e;
@@ -642,10 +653,17 @@ static Stmt *new_stmt(Parser *P, StmtKind kind, const Token *t) {
   return ast_stmt(P->arena, kind, t->loc);
 }
 
+/* A statement at the next token, which it consumes. */
+static Stmt *take_stmt(Parser *P, StmtKind kind) {
+  Stmt *s = new_stmt(P, kind, peek(P));
+  next(P);
+  return s;
+}
+
 /* block -> '{' { statement } '}' */
 static Stmt *parse_block(Parser *P) {
-  Token *t = expect_op(P, OP_LBRACE);
-  Stmt *s = new_stmt(P, S_BLOCK, t);
+  Token open = expect_op(P, OP_LBRACE);
+  Stmt *s = new_stmt(P, S_BLOCK, &open);
   while (!at_op(P, OP_RBRACE)) {
     if (peek(P)->kind == TK_EOF) expected(P, "'}'");
     vec_push(&s->stmts, P->arena, parse_statement(P));
@@ -670,11 +688,11 @@ static void set_sort(Parser *P, Stmt *s, const Token *at, int key, int dir) {
 
 /* foreach_key -> NAME [ '+' | '-' ] */
 static void parse_foreach_key(Parser *P, Stmt *s) {
-  Token *t = expect_ident(P, "a foreach key variable");
-  Expr *k = new_expr(P, E_VAR, t);
-  k->name = t->text;
+  Token t = expect_ident(P, "a foreach key variable");
+  Expr *k = new_expr(P, E_VAR, &t);
+  k->name = t.text;
   vec_push(&s->keys, P->arena, k);
-  set_sort(P, s, t, (int)s->keys.len - 1, sort_marker(P));
+  set_sort(P, s, &t, (int)s->keys.len - 1, sort_marker(P));
 }
 
 /* foreach -> 'foreach' '(' [ NAME [sort] '=' ] keys 'in' array [sort]
@@ -682,18 +700,19 @@ static void parse_foreach_key(Parser *P, Stmt *s) {
  * keys -> foreach_key | '[' foreach_key { ',' foreach_key } ']'
  * array -> NAME [ index ] | '@hist_linear' (...) | '@hist_log' (...) */
 static Stmt *parse_foreach(Parser *P) {
-  Stmt *s = new_stmt(P, S_FOREACH, next(P));
+  Token kw = next(P);
+  Stmt *s = new_stmt(P, S_FOREACH, &kw);
   expect_op(P, OP_LPAREN);
-  Token *t = peek(P);
+  const Token *t = peek(P);
   if (t->kind == TK_IDENT) {
-    Token *u = peek_n(P, 1);
+    const Token *u = peek_n(P, 1);
     bool value = is_op(u, OP_ASSIGN) ||
                  ((is_op(u, OP_PLUS) || is_op(u, OP_MINUS)) &&
                   is_op(peek_n(P, 2), OP_ASSIGN));
     if (value) {
-      next(P);
-      s->value_var = t->text;
-      set_sort(P, s, t, SORT_VALUE, sort_marker(P));
+      Token v = next(P);
+      s->value_var = v.text;
+      set_sort(P, s, &v, SORT_VALUE, sort_marker(P));
       expect_op(P, OP_ASSIGN);
     }
   }
@@ -711,7 +730,7 @@ static Stmt *parse_foreach(Parser *P) {
   }
   if (!at_kw(P, KW_IN)) expected(P, "'in'");
   next(P);
-  Token *a = peek(P);
+  Token a = *peek(P); /* (consumed below, used after) */
   s->array = parse_array_name(P);
   if (s->array->kind == E_VAR && at_op(P, OP_LBRACKET)) {
     Expr *ix = new_expr(P, E_INDEX, peek(P));
@@ -719,7 +738,7 @@ static Stmt *parse_foreach(Parser *P) {
     parse_indices(P, &ix->args);
     s->array = ix;
   }
-  Token *st = peek(P);
+  const Token *st = peek(P);
   if (st->kind == TK_AT) {
     /* in arr @sum- : sort statistics by one extractor's value */
     for (int i = STAT_COUNT; i <= STAT_VARIANCE && s->sort_stat < 0; i++)
@@ -729,9 +748,9 @@ static Stmt *parse_foreach(Parser *P) {
     next(P);
     int dir = sort_marker(P);
     if (!dir) expected(P, "'+' or '-' after the sort extractor");
-    set_sort(P, s, a, SORT_VALUE, dir);
+    set_sort(P, s, &a, SORT_VALUE, dir);
   } else {
-    set_sort(P, s, a, SORT_VALUE, sort_marker(P));
+    set_sort(P, s, &a, SORT_VALUE, sort_marker(P));
   }
   if (at_kw(P, KW_LIMIT)) {
     next(P);
@@ -746,14 +765,14 @@ static Stmt *parse_foreach(Parser *P) {
  *            | 'next' | 'return' [ expression ] | 'delete' unary
  *            | try | expression ; each optionally followed by ';' */
 static Stmt *parse_statement_inner(Parser *P) {
-  Token *t = peek(P);
+  const Token *t = peek(P);
   if (is_op(t, OP_LBRACE)) return parse_block(P);
-  if (is_op(t, OP_SEMI)) return new_stmt(P, S_NULL, next(P));
+  if (is_op(t, OP_SEMI)) return take_stmt(P, S_NULL);
   if (t->kind == TK_KEYWORD) {
     Stmt *s;
     switch (t->kw) {
     case KW_IF: /* if -> 'if' '(' expression ')' statement [ 'else' statement ] */
-      s = new_stmt(P, S_IF, next(P));
+      s = take_stmt(P, S_IF);
       expect_op(P, OP_LPAREN);
       s->cond = parse_expression(P);
       expect_op(P, OP_RPAREN);
@@ -764,14 +783,14 @@ static Stmt *parse_statement_inner(Parser *P) {
       }
       return s;
     case KW_WHILE: /* while -> 'while' '(' expression ')' statement */
-      s = new_stmt(P, S_WHILE, next(P));
+      s = take_stmt(P, S_WHILE);
       expect_op(P, OP_LPAREN);
       s->cond = parse_expression(P);
       expect_op(P, OP_RPAREN);
       s->body = parse_statement(P);
       return s;
     case KW_FOR: /* for -> 'for' '(' [e] ';' [e] ';' [e] ')' statement */
-      s = new_stmt(P, S_FOR, next(P));
+      s = take_stmt(P, S_FOR);
       expect_op(P, OP_LPAREN);
       if (!at_op(P, OP_SEMI)) s->init = parse_expression(P);
       expect_op(P, OP_SEMI);
@@ -786,29 +805,29 @@ static Stmt *parse_statement_inner(Parser *P) {
     case KW_BREAK:
     case KW_CONTINUE:
     case KW_NEXT:
-      s = new_stmt(P, t->kw == KW_BREAK ? S_BREAK
-                      : t->kw == KW_CONTINUE ? S_CONTINUE : S_NEXT, next(P));
+      s = take_stmt(P, t->kw == KW_BREAK ? S_BREAK
+                       : t->kw == KW_CONTINUE ? S_CONTINUE : S_NEXT);
       accept_op(P, OP_SEMI);
       return s;
     case KW_RETURN:
-      s = new_stmt(P, S_RETURN, next(P));
+      s = take_stmt(P, S_RETURN);
       if (!at_op(P, OP_SEMI) && !at_op(P, OP_RBRACE)) s->e = parse_expression(P);
       accept_op(P, OP_SEMI);
       return s;
     case KW_DELETE:
-      s = new_stmt(P, S_DELETE, next(P));
+      s = take_stmt(P, S_DELETE);
       s->e = parse_unary(P);
       accept_op(P, OP_SEMI);
       return s;
     case KW_TRY: /* try -> 'try' block 'catch' [ '(' NAME ')' ] block */
-      s = new_stmt(P, S_TRY, next(P));
+      s = take_stmt(P, S_TRY);
       s->body = parse_block(P);
       if (!at_kw(P, KW_CATCH)) expected(P, "'catch'");
       next(P);
       if (accept_op(P, OP_LPAREN)) {
-        Token *v = expect_ident(P, "a variable name");
-        s->catch_var = v->text;
-        s->catch_loc = v->loc;
+        Token v = expect_ident(P, "a variable name");
+        s->catch_var = v.text;
+        s->catch_loc = v.loc;
         expect_op(P, OP_RPAREN);
       }
       s->els = parse_block(P);
@@ -845,21 +864,25 @@ static bool glues(const Token *t) {
 /* component -> name [ '(' literal ')' ]; name -> piece { piece } where
  * pieces (identifiers, keywords, numbers, '*') are written together */
 static ProbeComp *parse_component(Parser *P) {
-  Token *t = peek(P);
+  const Token *t = peek(P);
   if (!(t->kind == TK_IDENT || t->kind == TK_KEYWORD || is_op(t, OP_MUL)))
     expected(P, "probe point component");
-  StrBuf sb;
-  sb_init(&sb);
-  sb_append(&sb, t->text, t->len);
-  next(P);
-  while (glues(peek(P))) {
-    Token *u = next(P);
-    sb_append(&sb, u->text, u->len);
-  }
+  Token first = next(P);
   ProbeComp *c = arena_alloc(P->arena, sizeof *c);
-  c->name = arena_strndup(P->arena, sb_cstr(&sb), sb.len);
-  c->loc = t->loc;
-  sb_free(&sb);
+  c->loc = first.loc;
+  if (!glues(peek(P))) {
+    c->name = first.text; /* one piece: its (interned) text as it is */
+  } else {
+    StrBuf sb;
+    sb_init(&sb);
+    sb_append(&sb, first.text, first.len);
+    while (glues(peek(P))) {
+      Token u = next(P);
+      sb_append(&sb, u.text, u.len);
+    }
+    c->name = arena_strndup(P->arena, sb_cstr(&sb), sb.len);
+    sb_free(&sb);
+  }
   if (accept_op(P, OP_LPAREN)) {
     c->arg = parse_literal(P, "a string or number as probe point parameter");
     expect_op(P, OP_RPAREN);
@@ -893,11 +916,11 @@ static void parse_pp_sequence(Parser *P, Vec *out) {
   Vec acc = {0};
   parse_pp_piece(P, &acc);
   while (at_op(P, OP_DOT)) {
-    Token *dot = next(P);
+    Token dot = next(P);
     Vec alts = {0}, prod = {0};
     parse_pp_piece(P, &alts);
     if (acc.len * alts.len > MAX_BRACE_EXPANSION)
-      fail_at(P, dot, "brace expansion too large (more than %d probe points)",
+      fail_at(P, &dot, "brace expansion too large (more than %d probe points)",
               MAX_BRACE_EXPANSION);
     for (size_t i = 0; i < acc.len; i++)
       for (size_t j = 0; j < alts.len; j++) {
@@ -951,13 +974,13 @@ static void parse_probe_points(Parser *P, Vec *out) {
 /* probe -> 'probe' probe_points block
  *        | 'probe' alias_names ( '=' | '+=' ) probe_points block */
 static Item *parse_probe(Parser *P) {
-  Token *kw = next(P);
+  Token kw = next(P);
   Item *it = arena_alloc(P->arena, sizeof *it);
   it->kind = I_PROBE;
-  it->loc = kw->loc;
+  it->loc = kw.loc;
   Vec first = {0};
   /* Parse the first list permissively, then decide what it was. */
-  Token *start = peek(P);
+  Token start = *peek(P); /* (consumed below, used after) */
   parse_probe_points(P, &first);
   if (at_op(P, OP_ASSIGN) || at_op(P, OP_ADD_ASSIGN)) {
     it->alias = at_op(P, OP_ASSIGN) ? ALIAS_PROLOGUE : ALIAS_EPILOGUE;
@@ -966,7 +989,7 @@ static Item *parse_probe(Parser *P) {
     for (size_t i = 0; i < first.len; i++) {
       ProbePoint *pp = first.items[i];
       if (pp->optional || pp->cond)
-        fail_at(P, start, "a probe alias name cannot be optional or conditional");
+        fail_at(P, &start, "a probe alias name cannot be optional or conditional");
     }
     it->alias_names = first;
     parse_probe_points(P, &it->points);
@@ -988,7 +1011,7 @@ static Item *parse_probe(Parser *P) {
 
 static DeclType parse_type(Parser *P) {
   /* 'long' and 'string' are not reserved words, only type names here. */
-  Token *t = peek(P);
+  const Token *t = peek(P);
   if (t->kind == TK_IDENT && strcmp(t->text, "long") == 0) { next(P); return T_LONG; }
   if (t->kind == TK_IDENT && strcmp(t->text, "string") == 0) { next(P); return T_STRING; }
   expected(P, "type 'long' or 'string'");
@@ -996,20 +1019,19 @@ static DeclType parse_type(Parser *P) {
 
 /* global_var -> NAME [ '%' ] [ '[' NUMBER ']' ] [ '=' literal ] */
 static void parse_global_var(Parser *P, File *f, bool private_) {
-  Token *t = expect_ident(P, "a global variable name");
+  Token t = expect_ident(P, "a global variable name");
   Item *it = arena_alloc(P->arena, sizeof *it);
   it->kind = I_GLOBAL;
-  it->loc = t->loc;
-  it->name = t->text;
+  it->loc = t.loc;
+  it->name = t.text;
   it->private_ = private_;
   it->file = P->file;
   if (accept_op(P, OP_MOD)) it->wrap = true;
   if (accept_op(P, OP_LBRACKET)) {
-    Token *n = peek(P);
-    if (n->kind != TK_NUMBER) expected(P, "array size");
-    next(P);
-    if (n->num <= 0) fail_at(P, n, "array size must be positive");
-    it->array_size = n->num;
+    if (peek(P)->kind != TK_NUMBER) expected(P, "array size");
+    Token n = next(P);
+    if (n.num <= 0) fail_at(P, &n, "array size must be positive");
+    it->array_size = n.num;
     expect_op(P, OP_RBRACKET);
   }
   if (at_op(P, OP_ASSIGN)) {
@@ -1030,23 +1052,23 @@ static void parse_global(Parser *P, File *f, bool private_) {
  *             [ ':' NUMBER ] ( block | EMBEDDED ); param -> NAME [ ':' type ] */
 static Item *parse_function(Parser *P, bool private_) {
   next(P);
-  Token *name = expect_ident(P, "a function name");
+  Token name = expect_ident(P, "a function name");
   Item *it = arena_alloc(P->arena, sizeof *it);
   it->kind = I_FUNCTION;
-  it->loc = name->loc;
-  it->name = name->text;
+  it->loc = name.loc;
+  it->name = name.text;
   it->private_ = private_;
   if (accept_op(P, OP_COLON)) it->ret_type = parse_type(P);
   expect_op(P, OP_LPAREN);
   if (!accept_op(P, OP_RPAREN)) {
     for (;;) {
-      Token *pt = expect_ident(P, "a parameter name");
+      Token pt = expect_ident(P, "a parameter name");
       for (size_t i = 0; i < it->params.len; i++)
-        if (strcmp(((Param *)it->params.items[i])->name, pt->text) == 0)
-          fail_at(P, pt, "duplicate parameter name '%s'", pt->text);
+        if (strcmp(((Param *)it->params.items[i])->name, pt.text) == 0)
+          fail_at(P, &pt, "duplicate parameter name '%s'", pt.text);
       Param *p = arena_alloc(P->arena, sizeof *p);
-      p->name = pt->text;
-      p->loc = pt->loc;
+      p->name = pt.text;
+      p->loc = pt.loc;
       if (accept_op(P, OP_COLON)) p->type = parse_type(P);
       vec_push(&it->params, P->arena, p);
       if (accept_op(P, OP_RPAREN)) break;
@@ -1054,22 +1076,29 @@ static Item *parse_function(Parser *P, bool private_) {
     }
   }
   if (accept_op(P, OP_COLON)) {
-    Token *n = peek(P);
+    const Token *n = peek(P);
     if (n->kind != TK_NUMBER) expected(P, "function priority number");
     if (n->num <= 0) fail_at(P, n, "function priority must be greater than 0");
-    next(P);
     it->has_priority = true;
     it->priority = n->num;
+    next(P);
   }
-  Token *b = peek(P);
+  const Token *b = peek(P);
   if (b->kind == TK_EMBEDDED) {
     need_embedded(P, b);
-    next(P);
     it->code = b->text;
+    next(P);
   } else {
     it->body = parse_block(P);
   }
   return it;
+}
+
+/* Is t, the next token, the one the failed item started with?  The same
+ * delivery, or another delivery of the same stored token (a macro body's
+ * first token, say, expanded again). */
+static bool is_item_start(const Parser *P, const Token *t) {
+  return P->item_origin ? t->origin == P->item_origin : P->taken == P->item_seq;
 }
 
 static bool starts_item(const Token *t) {
@@ -1080,7 +1109,7 @@ static bool starts_item(const Token *t) {
 /* item -> probe | 'global' ... | function | 'private' ( 'global' ... |
  *         function | global_var ... ) | EMBEDDED */
 static void parse_item(Parser *P, File *f) {
-  Token *t = peek(P);
+  const Token *t = peek(P);
   Item *it = NULL;
   bool private_ = false;
   if (is_kw(t, KW_PRIVATE)) {
@@ -1108,11 +1137,11 @@ static void parse_item(Parser *P, File *f) {
     return;
   } else if (t->kind == TK_EMBEDDED) {
     need_embedded(P, t);
-    next(P);
     it = arena_alloc(P->arena, sizeof *it);
     it->kind = I_EMBEDDED;
     it->loc = t->loc;
     it->code = t->text;
+    next(P);
   } else {
     expected(P, "'probe', 'global', 'private', 'function', or '%{'");
   }
@@ -1126,22 +1155,22 @@ File *parser_parse_file(PP *pp, const SourceFile *src, bool allow_embedded,
               .allow_embedded = allow_embedded};
   File *f = arena_alloc(arena, sizeof *f);
   f->source = src;
-  Token *volatile start = NULL;
   for (;;) {
     if (setjmp(P.fail)) {
       /* Skip to the next declaration (not the one that failed). */
       P.depth = 0;
       if (diag->printed >= diag->max_errors) break;
       for (;;) {
-        Token *t = peek(&P);
+        const Token *t = peek(&P);
         if (t->kind == TK_EOF) break;
-        if (starts_item(t) && t != start) break;
+        if (starts_item(t) && !is_item_start(&P, t)) break;
         next(&P);
       }
     }
-    Token *t = peek(&P);
+    const Token *t = peek(&P);
     if (t->kind == TK_EOF) break;
-    start = t;
+    P.item_seq = P.taken;
+    P.item_origin = t->origin;
     parse_item(&P, f);
   }
   return f;

@@ -17,16 +17,56 @@ enum {
  * token list (a macro body, or one argument of an invocation). */
 struct PPSource {
   Lexer *lexer;        /* non-NULL for lexer sources */
-  Token **toks;        /* token-list sources */
-  size_t ntoks, pos;
+  const Token *toks;   /* token-list sources: ntoks tokens */
+  size_t ntoks, pos;   /* their number, and the next one to deliver */
   Macro *macro;        /* the macro whose body this is, or NULL */
-  Vec *args;           /* Vec of Vec* (Token*): the invocation's arguments */
+  TokList *args;       /* the invocation's arguments, one per parameter */
   bool is_arg;         /* text of a $N argument */
-  PPSource *up;        /* the source below */
+  PPSource *up;        /* the source below; the next free one when free */
 };
 
 /* Conditional states. */
 enum { COND_THEN = 1, COND_ELSE = 2 };
+
+/* Room for one more element in an arena array of *cap elements of size
+ * bytes, len of them used: doubles, abandoning the old storage. */
+static void *grow_array(Arena *a, void *items, size_t len, size_t *cap, size_t size) {
+  size_t ncap = *cap ? *cap * 2 : 4;
+  void *n = arena_alloc(a, ncap * size);
+  if (len) memcpy(n, items, len * size);
+  *cap = ncap;
+  return n;
+}
+
+/* A token list being collected. */
+typedef struct TokBuf {
+  TokList list; /* what has been collected */
+  size_t cap;   /* room in list.toks */
+} TokBuf;
+
+static void tokbuf_push(PP *pp, TokBuf *b, const Token *t) {
+  if (b->list.len == b->cap)
+    b->list.toks = grow_array(pp->arena, b->list.toks, b->list.len, &b->cap, sizeof *t);
+  b->list.toks[b->list.len++] = *t;
+}
+
+/* The collected list, its tokens now stored: each fresh one becomes its
+ * own origin. */
+static TokList tokbuf_finish(TokBuf *b) {
+  for (size_t i = 0; i < b->list.len; i++)
+    if (!b->list.toks[i].origin) b->list.toks[i].origin = &b->list.toks[i];
+  return b->list;
+}
+
+static PPSource *new_source(PP *pp) {
+  PPSource *s = pp->free_sources;
+  if (s) {
+    pp->free_sources = s->up;
+    memset(s, 0, sizeof *s);
+    return s;
+  }
+  return arena_alloc(pp->arena, sizeof *s);
+}
 
 void pp_init(PP *pp, Lexer *lx, const PPEnv *env, HashMap *defines,
              Arena *arena, Diag *diag) {
@@ -34,8 +74,9 @@ void pp_init(PP *pp, Lexer *lx, const PPEnv *env, HashMap *defines,
   pp->arena = arena;
   pp->diag = diag;
   pp->env = env;
+  pp->names = lx->names;
   pp->defines = defines;
-  PPSource *s = arena_alloc(arena, sizeof *s);
+  PPSource *s = new_source(pp);
   s->lexer = lx;
   pp->top = s;
   pp->depth = 1;
@@ -61,70 +102,85 @@ static void push(PP *pp, PPSource *s) {
 }
 
 static void pop(PP *pp) {
-  pp->top = pp->top->up;
+  PPSource *s = pp->top;
+  pp->top = s->up;
   pp->depth--;
+  s->up = pp->free_sources;
+  pp->free_sources = s;
+}
+
+/* Push a source over a token list. */
+static PPSource *push_list(PP *pp, const TokList *l) {
+  PPSource *s = new_source(pp);
+  s->toks = l->toks;
+  s->ntoks = l->len;
+  push(pp, s);
+  return s;
 }
 
 /* Next token from the source stack, with no expansion.  Exhausted
  * sources are popped; the bottom lexer's EOF is returned. */
-static Token *raw_next(PP *pp) {
-  if (pp->pending) {
-    Token *t = pp->pending;
-    pp->pending = NULL;
-    return t;
+static void raw_next(PP *pp, Token *t) {
+  if (pp->has_pending) {
+    *t = pp->pending;
+    pp->has_pending = false;
+    return;
   }
   for (;;) {
     PPSource *s = pp->top;
     if (s->lexer) {
-      Token *t = lexer_next(s->lexer);
+      lexer_next(s->lexer, t);
       if (t->kind == TK_EOF && s->up) {
         pop(pp);
         continue;
       }
-      return t;
+      return;
     }
-    if (s->pos < s->ntoks) return s->toks[s->pos++];
+    if (s->pos < s->ntoks) {
+      *t = s->toks[s->pos++];
+      return;
+    }
     pop(pp);
   }
 }
 
-static Token *make_token(PP *pp, TokKind kind, const Token *at) {
-  Token *t = arena_alloc(pp->arena, sizeof *t);
-  t->kind = kind;
-  t->loc = at->loc;
-  t->space_before = at->space_before;
-  return t;
+/* A fresh token of the given kind where `at` was. */
+static Token make_token(TokKind kind, const Token *at) {
+  return (Token){.kind = kind, .loc = at->loc, .space_before = at->space_before};
 }
 
-/* $N, @N, $#, @#. */
-static Token *substitute_arg(PP *pp, Token *t) {
+/* $N, @N, $#, @#: true with the substitute in *r, or false when the
+ * argument's text is pushed as a source to read tokens from. */
+static bool substitute_arg(PP *pp, const Token *t, Token *r) {
   const PPEnv *env = pp->env;
   for (PPSource *s = pp->top; s; s = s->up)
     if (s->is_arg) {
       pp_error(pp, t, "command line argument %s refers to another argument",
                "text");
-      return make_token(pp, TK_ERROR, t);
+      *r = make_token(TK_ERROR, t);
+      return true;
     }
   bool str = t->text[0] == '@';
   if (t->num == 0) {
-    Token *r = make_token(pp, str ? TK_STRING : TK_NUMBER, t);
+    *r = make_token(str ? TK_STRING : TK_NUMBER, t);
     r->num = env->nargs;
     r->text = arena_printf(pp->arena, "%d", env->nargs);
     r->len = (uint32_t)strlen(r->text);
-    return r;
+    return true;
   }
   if (t->num > env->nargs) {
     char *what = arena_printf(pp->arena, "%s%lld (%d given)", t->text,
                               (long long)t->num, env->nargs);
     pp_error(pp, t, "missing command line argument %s", what);
-    return make_token(pp, TK_ERROR, t);
+    *r = make_token(TK_ERROR, t);
+    return true;
   }
   const char *arg = env->args[t->num - 1];
   if (str) {
-    Token *r = make_token(pp, TK_STRING, t);
+    *r = make_token(TK_STRING, t);
     r->text = arg;
     r->len = (uint32_t)strlen(arg);
-    return r;
+    return true;
   }
   if (!pp->arg_files)
     pp->arg_files = xcalloc((size_t)env->nargs, sizeof *pp->arg_files);
@@ -135,72 +191,78 @@ static Token *substitute_arg(PP *pp, Token *t) {
     if (pp->owner) vec_push(pp->owner, pp->arena, *f);
   }
   Lexer *lx = arena_alloc(pp->arena, sizeof *lx);
-  lexer_init(lx, *f, pp->arena, pp->diag);
-  PPSource *s = arena_alloc(pp->arena, sizeof *s);
+  lexer_init(lx, *f, pp->arena, pp->names, pp->diag);
+  PPSource *s = new_source(pp);
   s->lexer = lx;
   s->is_arg = true;
   push(pp, s);
-  return NULL; /* tokens follow from the new source */
+  return false;
 }
 
+static bool is_op(const Token *t, Op op) { return t->kind == TK_OP && t->op == op; }
+
 /* define -> '@define' NAME [ '(' [ NAME { ',' NAME } ] ')' ] '%(' BODY '%)' */
-static void parse_define(PP *pp, Token *at) {
-  Token *name = raw_next(pp);
-  if (name->kind != TK_IDENT && name->kind != TK_KEYWORD) {
-    pp_error(pp, name, "expected macro name after %s", "@define");
+static void parse_define(PP *pp, const Token *at) {
+  Token name;
+  raw_next(pp, &name);
+  if (name.kind != TK_IDENT && name.kind != TK_KEYWORD) {
+    pp_error(pp, &name, "expected macro name after %s", "@define");
     return;
   }
   Macro *m = arena_alloc(pp->arena, sizeof *m);
-  m->name = name->text;
-  m->loc = name->loc;
-  Token *t = raw_next(pp);
-  if (t->kind == TK_OP && t->op == OP_LPAREN) {
+  m->name = name.text;
+  m->loc = name.loc;
+  Token t;
+  raw_next(pp, &t);
+  if (is_op(&t, OP_LPAREN)) {
     m->has_parens = true;
     for (;;) {
-      t = raw_next(pp);
-      if (t->kind != TK_IDENT) {
-        pp_error(pp, t, "expected %s", "macro parameter name");
+      raw_next(pp, &t);
+      if (t.kind != TK_IDENT) {
+        pp_error(pp, &t, "expected %s", "macro parameter name");
         return;
       }
       for (size_t i = 0; i < m->params.len; i++)
-        if (strcmp(m->params.items[i], t->text) == 0) {
-          pp_error(pp, t, "duplicate macro parameter '%s'", t->text);
+        if (strcmp(m->params.items[i], t.text) == 0) {
+          pp_error(pp, &t, "duplicate macro parameter '%s'", t.text);
           return;
         }
-      vec_push(&m->params, pp->arena, (void *)t->text);
-      t = raw_next(pp);
-      if (t->kind == TK_OP && t->op == OP_RPAREN) break;
-      if (!(t->kind == TK_OP && t->op == OP_COMMA)) {
-        pp_error(pp, t, "expected %s", "',' or ')'");
+      vec_push(&m->params, pp->arena, (void *)t.text);
+      raw_next(pp, &t);
+      if (is_op(&t, OP_RPAREN)) break;
+      if (!is_op(&t, OP_COMMA)) {
+        pp_error(pp, &t, "expected %s", "',' or ')'");
         return;
       }
     }
-    t = raw_next(pp);
+    raw_next(pp, &t);
   }
-  if (!(t->kind == TK_OP && t->op == OP_PP_IF)) {
-    pp_error(pp, t, "expected %s", "'%(' to begin the macro body");
+  if (!is_op(&t, OP_PP_IF)) {
+    pp_error(pp, &t, "expected %s", "'%(' to begin the macro body");
     return;
   }
   int depth = 0;
+  TokBuf body = {0};
   for (;;) {
-    t = raw_next(pp);
-    if (t->kind == TK_EOF) {
+    raw_next(pp, &t);
+    if (t.kind == TK_EOF) {
       pp_error(pp, at, "unterminated macro body (missing '%s')", "%)");
       return;
     }
-    if (t->kind == TK_OP && t->op == OP_PP_IF) depth++;
-    if (t->kind == TK_OP && t->op == OP_PP_END && depth-- == 0) break;
-    vec_push(&m->body, pp->arena, t);
+    if (is_op(&t, OP_PP_IF)) depth++;
+    if (is_op(&t, OP_PP_END) && depth-- == 0) break;
+    tokbuf_push(pp, &body, &t);
   }
+  m->body = tokbuf_finish(&body);
   Macro *old = hashmap_get(pp->defines, m->name, strlen(m->name));
   if (old && old->loc.file == m->loc.file) {
-    pp_error(pp, name, "attempt to redefine macro '@%s' in the same file", m->name);
+    pp_error(pp, &name, "attempt to redefine macro '@%s' in the same file", m->name);
     return;
   }
   hashmap_put(pp->defines, m->name, strlen(m->name), m);
 }
 
-static Token *expand_next(PP *pp);
+static void expand_next(PP *pp, Token *t);
 
 /* Account for n more expanded tokens; false (reported once) past the
  * bound, after which nothing more is expanded. */
@@ -214,45 +276,50 @@ static bool count_expansion(PP *pp, size_t n, const Token *at) {
 }
 
 /* The argument list of an invocation: '(' [ tokens { ',' tokens } ] ')',
- * split at top-level commas; tokens are expanded as they are read. */
-static Vec *collect_args(PP *pp, Macro *m, Token *at) {
-  Vec *args = arena_alloc(pp->arena, sizeof *args);
-  Token *t = expand_next(pp);
-  if (!(t->kind == TK_OP && t->op == OP_LPAREN)) {
-    pp_error(pp, t, "expected '(' after macro '@%s'", m->name);
+ * split at top-level commas; tokens are expanded as they are read.
+ * Returns one list per parameter, or NULL after an error. */
+static TokList *collect_args(PP *pp, Macro *m, const Token *at) {
+  TokList *args = NULL;
+  size_t nargs = 0, cap = 0;
+  Token t;
+  expand_next(pp, &t);
+  if (!is_op(&t, OP_LPAREN)) {
+    pp_error(pp, &t, "expected '(' after macro '@%s'", m->name);
     return NULL;
   }
-  Vec *cur = arena_alloc(pp->arena, sizeof *cur);
+  TokBuf cur = {0};
   int depth = 0;
   for (;;) {
-    t = expand_next(pp);
-    if (t->kind == TK_EOF) {
+    expand_next(pp, &t);
+    if (t.kind == TK_EOF) {
       pp_error(pp, at, "unterminated argument list of macro '@%s'", m->name);
       return NULL;
     }
-    if (t->kind == TK_OP) {
-      if (t->op == OP_LPAREN || t->op == OP_LBRACKET || t->op == OP_LBRACE)
+    if (t.kind == TK_OP) {
+      if (t.op == OP_LPAREN || t.op == OP_LBRACKET || t.op == OP_LBRACE)
         depth++;
-      else if (t->op == OP_RBRACKET || t->op == OP_RBRACE)
+      else if (t.op == OP_RBRACKET || t.op == OP_RBRACE)
         depth--;
-      else if (t->op == OP_RPAREN && depth-- == 0)
+      else if (t.op == OP_RPAREN && depth-- == 0)
         break;
-      else if (t->op == OP_COMMA && depth == 0) {
-        vec_push(args, pp->arena, cur);
-        cur = arena_alloc(pp->arena, sizeof *cur);
+      else if (t.op == OP_COMMA && depth == 0) {
+        if (nargs == cap) args = grow_array(pp->arena, args, nargs, &cap, sizeof *args);
+        args[nargs++] = tokbuf_finish(&cur);
+        cur = (TokBuf){0};
         continue;
       }
     }
     if (!count_expansion(pp, 1, at)) return NULL;
-    vec_push(cur, pp->arena, t);
+    tokbuf_push(pp, &cur, &t);
   }
-  if (cur->len || args->len || m->params.len == 1) {
-    vec_push(args, pp->arena, cur);
+  if (cur.list.len || nargs || m->params.len == 1) {
+    if (nargs == cap) args = grow_array(pp->arena, args, nargs, &cap, sizeof *args);
+    args[nargs++] = tokbuf_finish(&cur);
   }
-  if (args->len != m->params.len) {
+  if (nargs != m->params.len) {
     char *msg = arena_printf(pp->arena, "'@%s' takes %zu argument%s, given %zu",
                              m->name, m->params.len,
-                             m->params.len == 1 ? "" : "s", args->len);
+                             m->params.len == 1 ? "" : "s", nargs);
     pp_error(pp, at, "macro %s", msg);
     return NULL;
   }
@@ -265,62 +332,69 @@ static PPSource *current_body(PP *pp) {
   return s && s->macro ? s : NULL;
 }
 
-static Token *expand_next(PP *pp) {
+/* The next token after argument substitution and macro expansion. */
+static void expand_next(PP *pp, Token *t) {
   for (;;) {
-    Token *t = raw_next(pp);
+    raw_next(pp, t);
     if (t->kind == TK_ARG) {
-      if (pp->skipping) return t;
-      Token *r = substitute_arg(pp, t);
-      if (r) return r;
+      if (pp->skipping) return;
+      Token arg = *t;
+      if (substitute_arg(pp, &arg, t)) return;
       continue;
     }
-    if (t->kind != TK_AT) return t;
-    if (strcmp(t->text, "define") == 0) {
-      parse_define(pp, t);
+    if (t->kind != TK_AT) return;
+    Token at = *t;
+    if (strcmp(at.text, "define") == 0) {
+      parse_define(pp, &at);
       continue;
     }
     PPSource *body = current_body(pp);
     if (body) {
       Macro *m = body->macro;
       size_t i = 0;
-      while (i < m->params.len && strcmp(m->params.items[i], t->text) != 0) i++;
+      while (i < m->params.len && strcmp(m->params.items[i], at.text) != 0) i++;
       if (i < m->params.len) {
-        Vec *arg = body->args->items[i];
-        if (!count_expansion(pp, arg->len, t)) return make_token(pp, TK_ERROR, t);
-        PPSource *s = arena_alloc(pp->arena, sizeof *s);
-        s->toks = (Token **)arg->items;
-        s->ntoks = arg->len;
-        push(pp, s);
+        TokList *arg = &body->args[i];
+        if (!count_expansion(pp, arg->len, &at)) {
+          *t = make_token(TK_ERROR, &at);
+          return;
+        }
+        push_list(pp, arg);
         continue;
       }
     }
-    if (pp->skipping) return t;
-    if (pp->overflow) return make_token(pp, TK_ERROR, t);
-    Macro *m = hashmap_get(pp->defines, t->text, t->len);
-    if (!m && pp->library) m = pp->library(pp->library_ctx, t->text);
-    if (!m) return t;
-    if (pp->depth + pp->collecting > PP_MAX_DEPTH) {
-      pp_error(pp, t, "macro expansion too deep (is '@%s' recursive?)", m->name);
-      return make_token(pp, TK_ERROR, t);
+    if (pp->skipping) return;
+    if (pp->overflow) {
+      *t = make_token(TK_ERROR, &at);
+      return;
     }
-    Vec *args = NULL;
+    Macro *m = hashmap_get(pp->defines, at.text, at.len);
+    if (!m && pp->library) m = pp->library(pp->library_ctx, at.text);
+    if (!m) return;
+    if (pp->depth + pp->collecting > PP_MAX_DEPTH) {
+      pp_error(pp, &at, "macro expansion too deep (is '@%s' recursive?)", m->name);
+      *t = make_token(TK_ERROR, &at);
+      return;
+    }
+    TokList *args = NULL;
     if (m->has_parens) {
       pp->collecting++;
-      args = collect_args(pp, m, t);
+      args = collect_args(pp, m, &at);
       pp->collecting--;
-      if (!args) return make_token(pp, TK_ERROR, t);
+      if (!args) {
+        *t = make_token(TK_ERROR, &at);
+        return;
+      }
     }
-    if (!count_expansion(pp, m->body.len, t)) {
+    if (!count_expansion(pp, m->body.len, &at)) {
       /* Drain nothing more from macros: leave the stack to the file. */
       while (pp->top->up) pop(pp);
-      return make_token(pp, TK_ERROR, t);
+      *t = make_token(TK_ERROR, &at);
+      return;
     }
-    PPSource *s = arena_alloc(pp->arena, sizeof *s);
-    s->toks = (Token **)m->body.items;
-    s->ntoks = m->body.len;
+    PPSource *s = push_list(pp, &m->body);
     s->macro = m;
     s->args = args;
-    push(pp, s);
   }
 }
 
@@ -336,22 +410,20 @@ typedef struct CondVal {
   bool ok;            /* no error */
 } CondVal;
 
-static bool is_op(const Token *t, Op op) { return t->kind == TK_OP && t->op == op; }
-
 typedef struct CondParser {
-  PP *pp;
-  Token *tok; /* current token */
-  bool failed;
-  int depth;  /* nested parentheses and '!' */
+  PP *pp;      /* where tokens come from */
+  Token tok;   /* current token */
+  bool failed; /* an error was reported: stop evaluating */
+  int depth;   /* nested parentheses and '!' */
 } CondParser;
 
 enum { COND_MAX_DEPTH = 100 };
 
-static void cond_advance(CondParser *c) { c->tok = expand_next(c->pp); }
+static void cond_advance(CondParser *c) { expand_next(c->pp, &c->tok); }
 
 static void cond_fail(CondParser *c, const char *what) {
-  if (!c->failed && c->tok->kind != TK_ERROR)
-    pp_error(c->pp, c->tok, "expected %s in preprocessor condition", what);
+  if (!c->failed && c->tok.kind != TK_ERROR)
+    pp_error(c->pp, &c->tok, "expected %s in preprocessor condition", what);
   c->failed = true;
 }
 
@@ -359,22 +431,22 @@ static void cond_fail(CondParser *c, const char *what) {
 static CondVal cond_operand(CondParser *c) {
   CondVal v = {.ok = true};
   const PPEnv *env = c->pp->env;
-  Token *t = c->tok;
-  if (t->kind == TK_NUMBER) {
-    v.n = t->num;
-  } else if (is_op(t, OP_MINUS)) {
+  Token t = c->tok;
+  if (t.kind == TK_NUMBER) {
+    v.n = t.num;
+  } else if (is_op(&t, OP_MINUS)) {
     cond_advance(c);
-    if (c->tok->kind != TK_NUMBER) {
+    if (c->tok.kind != TK_NUMBER) {
       cond_fail(c, "number");
       v.ok = false;
       return v;
     }
-    v.n = -c->tok->num;
-  } else if (t->kind == TK_STRING) {
+    v.n = -c->tok.num;
+  } else if (t.kind == TK_STRING) {
     v.is_str = true;
-    v.s = t->text;
-  } else if (t->kind == TK_IDENT) {
-    const char *id = t->text;
+    v.s = t.text;
+  } else if (t.kind == TK_IDENT) {
+    const char *id = t.text;
     v.is_str = true;
     v.named = true;
     if (strcmp(id, "kernel_v") == 0) {
@@ -402,7 +474,7 @@ static CondVal cond_operand(CondParser *c) {
       const char *val = env->config ? env->config(env->config_ctx, id) : NULL;
       v.s = val ? val : "";
     } else {
-      pp_error(c->pp, t, "unknown name '%s' in preprocessor condition", id);
+      pp_error(c->pp, &t, "unknown name '%s' in preprocessor condition", id);
       c->failed = true;
       v.ok = false;
     }
@@ -431,8 +503,7 @@ static bool compare(int cmp, Op op) {
 static bool cond_comparison(CondParser *c) {
   CondVal l = cond_operand(c);
   if (!l.ok) return false;
-  Token *opt = c->tok;
-  Op op = opt->kind == TK_OP ? opt->op : OP_NONE;
+  Op op = c->tok.kind == TK_OP ? c->tok.op : OP_NONE;
   if (op != OP_EQ && op != OP_NE && op != OP_LT && op != OP_LE &&
       op != OP_GT && op != OP_GE) {
     cond_fail(c, "a comparison operator");
@@ -443,7 +514,7 @@ static bool cond_comparison(CondParser *c) {
     return false;
   }
   cond_advance(c);
-  Token *rt = c->tok;
+  Token rt = c->tok;
   CondVal r = cond_operand(c);
   if (!r.ok) return false;
   if (l.is_str && !r.is_str && !l.is_version) {
@@ -455,7 +526,7 @@ static bool cond_comparison(CondParser *c) {
   }
   if (l.is_str != r.is_str) {
     if (!c->failed)
-      pp_error(c->pp, rt, "expected %s in preprocessor condition",
+      pp_error(c->pp, &rt, "expected %s in preprocessor condition",
                l.is_str ? "a string" : "a number");
     c->failed = true;
     return false;
@@ -472,10 +543,10 @@ static bool cond_atom_inner(CondParser *c);
 
 /* atom -> '(' or ')' | '!' atom | comparison */
 static bool cond_atom(CondParser *c) {
-  bool nested = is_op(c->tok, OP_LPAREN) || is_op(c->tok, OP_NOT);
+  bool nested = is_op(&c->tok, OP_LPAREN) || is_op(&c->tok, OP_NOT);
   if (nested && ++c->depth > COND_MAX_DEPTH) {
     if (!c->failed)
-      pp_error(c->pp, c->tok, "preprocessor condition nested too deeply (more than %s levels)", "100");
+      pp_error(c->pp, &c->tok, "preprocessor condition nested too deeply (more than %s levels)", "100");
     c->failed = true;
     return false;
   }
@@ -485,17 +556,17 @@ static bool cond_atom(CondParser *c) {
 }
 
 static bool cond_atom_inner(CondParser *c) {
-  if (is_op(c->tok, OP_LPAREN)) {
+  if (is_op(&c->tok, OP_LPAREN)) {
     cond_advance(c);
     bool v = cond_or(c);
-    if (!is_op(c->tok, OP_RPAREN)) {
+    if (!is_op(&c->tok, OP_RPAREN)) {
       cond_fail(c, "')'");
       return false;
     }
     cond_advance(c);
     return v;
   }
-  if (is_op(c->tok, OP_NOT)) {
+  if (is_op(&c->tok, OP_NOT)) {
     cond_advance(c);
     return !cond_atom(c);
   }
@@ -505,7 +576,7 @@ static bool cond_atom_inner(CondParser *c) {
 /* and -> atom { '&&' atom } */
 static bool cond_and(CondParser *c) {
   bool v = cond_atom(c);
-  while (!c->failed && is_op(c->tok, OP_ANDAND)) {
+  while (!c->failed && is_op(&c->tok, OP_ANDAND)) {
     cond_advance(c);
     bool r = cond_atom(c);
     v = v && r;
@@ -516,7 +587,7 @@ static bool cond_and(CondParser *c) {
 /* or -> and { '||' and } */
 static bool cond_or(CondParser *c) {
   bool v = cond_and(c);
-  while (!c->failed && is_op(c->tok, OP_OROR)) {
+  while (!c->failed && is_op(&c->tok, OP_OROR)) {
     cond_advance(c);
     bool r = cond_and(c);
     v = v || r;
@@ -524,14 +595,13 @@ static bool cond_or(CondParser *c) {
   return v;
 }
 
-/* Skip a dropped branch up to the '%:' or '%)' that ends it (returned). */
-static Token *skip_branch(PP *pp, bool stop_at_else) {
+/* Skip a dropped branch up to the '%:' or '%)' that ends it (into *t). */
+static void skip_branch(PP *pp, bool stop_at_else, Token *t) {
   bool was = pp->skipping;
   pp->skipping = true;
   int depth = 0;
-  Token *t;
   for (;;) {
-    t = expand_next(pp);
+    expand_next(pp, t);
     if (t->kind == TK_EOF) break;
     if (t->kind != TK_OP) continue;
     if (t->op == OP_PP_IF) depth++;
@@ -542,33 +612,29 @@ static Token *skip_branch(PP *pp, bool stop_at_else) {
     }
   }
   pp->skipping = was;
-  return t;
 }
 
-static void cond_push(PP *pp, int state, Token *at) {
-  vec_push(&pp->conds, pp->arena, (void *)(intptr_t)state);
-  vec_push(&pp->cond_locs, pp->arena, at);
-}
-
-static void cond_pop(PP *pp) {
-  pp->conds.len--;
-  pp->cond_locs.len--;
+static void cond_push(PP *pp, int state, const Token *at) {
+  if (pp->nconds == pp->conds_cap)
+    pp->conds = grow_array(pp->arena, pp->conds, pp->nconds, &pp->conds_cap, sizeof *pp->conds);
+  pp->conds[pp->nconds++] = (PPCond){state, *at};
 }
 
 /* conditional -> '%(' cond '%?' tokens [ '%:' tokens ] '%)' */
-static void begin_conditional(PP *pp, Token *at) {
-  CondParser c = {pp, NULL, false, 0};
+static void begin_conditional(PP *pp, const Token *at) {
+  CondParser c = {pp, {0}, false, 0};
   cond_advance(&c);
   bool v = cond_or(&c);
-  if (!c.failed && !is_op(c.tok, OP_PP_THEN)) cond_fail(&c, "'%?'");
+  if (!c.failed && !is_op(&c.tok, OP_PP_THEN)) cond_fail(&c, "'%?'");
+  Token t;
   if (c.failed) {
     /* Drop the whole conditional: neither branch can be trusted. */
-    Token *t = c.tok;
-    while (t->kind != TK_EOF && !is_op(t, OP_PP_THEN) && !is_op(t, OP_PP_END))
-      t = expand_next(pp);
-    if (is_op(t, OP_PP_THEN)) {
-      t = skip_branch(pp, true);
-      if (is_op(t, OP_PP_ELSE)) skip_branch(pp, false);
+    t = c.tok;
+    while (t.kind != TK_EOF && !is_op(&t, OP_PP_THEN) && !is_op(&t, OP_PP_END))
+      expand_next(pp, &t);
+    if (is_op(&t, OP_PP_THEN)) {
+      skip_branch(pp, true, &t);
+      if (is_op(&t, OP_PP_ELSE)) skip_branch(pp, false, &t);
     }
     return;
   }
@@ -576,52 +642,53 @@ static void begin_conditional(PP *pp, Token *at) {
     cond_push(pp, COND_THEN, at);
     return;
   }
-  Token *end = skip_branch(pp, true);
-  if (is_op(end, OP_PP_ELSE)) cond_push(pp, COND_ELSE, at);
-  else if (end->kind == TK_EOF)
+  skip_branch(pp, true, &t);
+  if (is_op(&t, OP_PP_ELSE)) cond_push(pp, COND_ELSE, at);
+  else if (t.kind == TK_EOF)
     pp_error(pp, at, "unterminated conditional (missing '%s')", "%)");
 }
 
-Token *pp_next(PP *pp) {
+void pp_next(PP *pp, Token *t) {
   /* Fast path: straight from the file, nothing open, an ordinary token. */
-  if (!pp->top->up && !pp->conds.len) {
-    Token *t = lexer_next(pp->top->lexer);
+  if (!pp->top->up && !pp->nconds) {
+    lexer_next(pp->top->lexer, t);
     if (t->kind != TK_ARG && t->kind != TK_AT &&
         !(t->kind == TK_OP && t->op >= OP_PP_IF && t->op <= OP_PP_END))
-      return t;
-    pp->pending = t;
+      return;
+    pp->pending = *t;
+    pp->has_pending = true;
   }
   for (;;) {
-    Token *t = expand_next(pp);
+    expand_next(pp, t);
     if (t->kind == TK_EOF) {
-      if (pp->conds.len) {
-        Token *at = pp->cond_locs.items[0];
-        pp_error(pp, at, "unterminated conditional (missing '%s')", "%)");
-        pp->conds.len = pp->cond_locs.len = 0;
+      if (pp->nconds) {
+        pp_error(pp, &pp->conds[0].at, "unterminated conditional (missing '%s')", "%)");
+        pp->nconds = 0;
       }
-      return t;
+      return;
     }
-    if (t->kind != TK_OP) return t;
+    if (t->kind != TK_OP) return;
+    Token other; /* the '%(' itself, or the end of a skipped branch */
     switch (t->op) {
     case OP_PP_IF:
-      begin_conditional(pp, t);
+      other = *t;
+      begin_conditional(pp, &other);
       continue;
     case OP_PP_ELSE:
-      if (pp->conds.len &&
-          (intptr_t)pp->conds.items[pp->conds.len - 1] == COND_THEN) {
-        Token *end = skip_branch(pp, false);
-        if (end->kind == TK_EOF) continue; /* reported at EOF */
-        cond_pop(pp);
+      if (pp->nconds && pp->conds[pp->nconds - 1].state == COND_THEN) {
+        skip_branch(pp, false, &other);
+        if (other.kind == TK_EOF) continue; /* reported at EOF */
+        pp->nconds--;
         continue;
       }
-      if (pp->conds.len)
+      if (pp->nconds)
         pp_error(pp, t, "invalid conditional: duplicate '%s'", "%:");
       else
         pp_error(pp, t, "'%s' without a matching '%%(' and '%%?'", "%:");
       continue;
     case OP_PP_END:
-      if (pp->conds.len) {
-        cond_pop(pp);
+      if (pp->nconds) {
+        pp->nconds--;
         continue;
       }
       pp_error(pp, t, "'%s' without a matching '%%('", "%)");
@@ -630,7 +697,7 @@ Token *pp_next(PP *pp) {
       pp_error(pp, t, "'%s' without a matching '%%('", "%?");
       continue;
     default:
-      return t;
+      return;
     }
   }
 }

@@ -41,34 +41,51 @@ typedef struct PPEnv {
   int nargs;
 } PPEnv;
 
+/* A run of stored tokens: a macro body or one argument of an invocation.
+ * Each token's origin is set (to itself, or to the stored token it was
+ * itself delivered from), so every delivery of it is the same token. */
+typedef struct TokList {
+  Token *toks; /* len tokens, in the arena */
+  size_t len;  /* tokens in toks */
+} TokList;
+
 typedef struct Macro {
-  const char *name;
+  const char *name;     /* without the '@' */
   Vec params;           /* const char*: parameter names */
   bool has_parens;      /* defined with a parameter list, even () */
-  Vec body;             /* Token*: the body, unexpanded */
+  TokList body;         /* the body, unexpanded */
   SrcLoc loc;           /* where it was defined */
 } Macro;
 
 typedef struct PPSource PPSource;
 
+/* An open conditional. */
+typedef struct PPCond {
+  int state;            /* COND_THEN or COND_ELSE (preproc.c) */
+  Token at;             /* its '%(' */
+} PPCond;
+
 typedef struct PP {
-  Arena *arena;
-  Diag *diag;
-  const PPEnv *env;
+  Arena *arena;         /* macros, argument lists and sources go here */
+  Diag *diag;           /* errors go here */
+  const PPEnv *env;     /* what conditions ask about; the arguments */
+  Names *names;         /* the file lexer's, for lexing $N text */
   HashMap *defines;     /* where @define records macros (file-local map) */
   /* Library macro lookup (from .stpm files), or NULL. */
   Macro *(*library)(void *ctx, const char *name);
-  void *library_ctx;
+  void *library_ctx;    /* passed to library */
   PPSource *top;        /* the source stack; the file's lexer at bottom */
+  PPSource *free_sources; /* popped sources, for reuse (linked by up) */
   int depth;            /* sources on the stack */
   int collecting;       /* nested macro argument lists being read */
-  Vec conds;            /* open conditionals: (intptr_t) state */
-  Vec cond_locs;        /* Token*: the %( of each open conditional */
+  PPCond *conds;        /* open conditionals, innermost last */
+  size_t nconds;        /* entries in conds */
+  size_t conds_cap;     /* room in conds */
   size_t expanded;      /* tokens produced by expansion so far */
   bool overflow;        /* expansion hit its bound: expand no more */
-  Token *pending;       /* read by the fast path, still to be expanded */
+  bool has_pending;     /* pending holds a token */
+  Token pending;        /* read by the fast path, still to be expanded */
   bool skipping;        /* inside a dropped branch: expand nothing */
-  bool define_only;     /* .stpm files: only @define is allowed */
   SourceFile **arg_files; /* lazily made sources for $N text */
   Vec *owner;           /* where those sources go to outlive the PP (the
                            tokens, and the tree, point at them), or NULL
@@ -77,7 +94,8 @@ typedef struct PP {
 
 void pp_init(PP *pp, Lexer *lx, const PPEnv *env, HashMap *defines,
              Arena *arena, Diag *diag);
-Token *pp_next(PP *pp);
+/* The next token after expansion and conditional compilation, into *t. */
+void pp_next(PP *pp, Token *t);
 void pp_free(PP *pp);
 
 #endif

@@ -74,23 +74,24 @@ static void index_script(TapsetLib *lib, Arena *a, const char *path) {
   Diag quiet;
   diag_init(&quiet, NULL);
   Lexer lx;
-  lexer_init(&lx, src, &scratch, &quiet);
-  Token *prev = NULL;
-  for (Token *t = lexer_next(&lx); t->kind != TK_EOF; prev = t, t = lexer_next(&lx)) {
-    if (!prev || prev->kind != TK_KEYWORD) continue;
-    if (prev->kw == KW_FUNCTION && t->kind == TK_IDENT) {
-      index_add(&lib->functions, a, arena_strdup(a, t->text), path);
-    } else if (prev->kw == KW_PROBE && (t->kind == TK_IDENT || t->kind == TK_KEYWORD)) {
+  lexer_init(&lx, src, &scratch, NULL, &quiet);
+  Token prev = {.kind = TK_EOF}, t;
+  for (lexer_next(&lx, &t); t.kind != TK_EOF; prev = t, lexer_next(&lx, &t)) {
+    if (prev.kind != TK_KEYWORD) continue;
+    if (prev.kw == KW_FUNCTION && t.kind == TK_IDENT) {
+      index_add(&lib->functions, a, arena_strdup(a, t.text), path);
+    } else if (prev.kw == KW_PROBE && (t.kind == TK_IDENT || t.kind == TK_KEYWORD)) {
       /* An alias definition: components up to '=' or '+=' on this level. */
-      const char *first = arena_strdup(a, t->text);
+      const char *first = arena_strdup(a, t.text);
       int depth = 0;
-      for (Token *u = lexer_next(&lx); u->kind != TK_EOF; u = lexer_next(&lx)) {
-        if (tok_is(u, TK_OP, OP_LPAREN)) depth++;
-        else if (tok_is(u, TK_OP, OP_RPAREN)) depth--;
-        else if (depth == 0 && (tok_is(u, TK_OP, OP_ASSIGN) || tok_is(u, TK_OP, OP_ADD_ASSIGN))) {
+      Token u;
+      for (lexer_next(&lx, &u); u.kind != TK_EOF; lexer_next(&lx, &u)) {
+        if (tok_is(&u, TK_OP, OP_LPAREN)) depth++;
+        else if (tok_is(&u, TK_OP, OP_RPAREN)) depth--;
+        else if (depth == 0 && (tok_is(&u, TK_OP, OP_ASSIGN) || tok_is(&u, TK_OP, OP_ADD_ASSIGN))) {
           index_add(&lib->aliases, a, first, path);
           break;
-        } else if (depth == 0 && (tok_is(u, TK_OP, OP_LBRACE) || tok_is(u, TK_OP, OP_COMMA))) {
+        } else if (depth == 0 && (tok_is(&u, TK_OP, OP_LBRACE) || tok_is(&u, TK_OP, OP_COMMA))) {
           break;
         }
         t = u;
