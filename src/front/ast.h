@@ -19,7 +19,11 @@
 typedef struct Expr Expr;
 typedef struct Stmt Stmt;
 
-typedef enum ExprKind {
+/* The tree's enums are packed (one byte each) and its structs order their
+ * fields so that the small ones share words: a large script has tens of
+ * thousands of nodes, and every byte of them is memory the parse touches. */
+
+typedef enum __attribute__((packed)) ExprKind {
   E_NUM,        /* 42, 0x2a: num, text (spelling as written) */
   E_STR,        /* "..." (adjacent literals glued): str, len */
   E_VAR,        /* name: a scalar variable or an array name */
@@ -52,7 +56,7 @@ typedef enum ExprKind {
   E_EMBEDDED,   /* %{ code %} as an expression (guru mode): str */
 } ExprKind;
 
-typedef enum StatOp {
+typedef enum __attribute__((packed)) StatOp {
   STAT_COUNT, STAT_SUM, STAT_MIN, STAT_MAX, STAT_AVG, STAT_VARIANCE,
   STAT_HIST_LINEAR, STAT_HIST_LOG,
 } StatOp;
@@ -60,14 +64,14 @@ typedef enum StatOp {
 /* One step of a target-variable chain: ->member or [index]. */
 typedef struct TargetComp {
   bool is_index;     /* [index] rather than ->member */
+  int btf_id;        /* pass 2: the BTF type after this step, or 0 */
   const char *name;  /* member name */
   Expr *index;       /* index expression */
   SrcLoc loc;        /* the '->' or '[' */
-  int btf_id;        /* pass 2: the BTF type after this step, or 0 */
 } TargetComp;
 
 struct Expr {
-  ExprKind kind;
+  ExprKind kind;      /* what the node is */
   Op op;              /* E_UNARY, E_CREMENT, E_BINARY, E_ASSIGN */
   StatOp stat;        /* E_STAT, E_HIST */
   uint8_t pretty;     /* E_TARGET/E_CAST/E_VARREF/E_AUTOCAST: 0, or 1/2 for
@@ -76,6 +80,8 @@ struct Expr {
   bool paren;         /* written in parentheses (for rules that need it) */
   bool addr_of;       /* E_TARGET/E_CAST/E_VARREF/E_AUTOCAST: '&' before */
   uint32_t len;       /* bytes in str */
+  int vtype;          /* pass 2: VType of the value */
+  int btf_id;         /* pass 2: E_TARGET/E_CAST/E_VARREF base type, or 0 */
   SrcLoc loc;         /* the token that names the node */
   Expr *l, *r;        /* operands */
   union {
@@ -95,11 +101,8 @@ struct Expr {
                          E_CONST name, E_EMBEDDED code */
   const char *module; /* E_CAST/E_VARREF module, or NULL */
   int64_t num;        /* E_NUM value (64-bit, wrapped) */
-  /* Filled in by pass 2: */
-  int vtype;          /* VType of the value */
-  void *ref;          /* Symbol* (E_VAR, E_INDEX/E_IN base), Function*
-                         (E_CALL), TargetVar* (E_TARGET) */
-  int btf_id;         /* E_TARGET/E_CAST/E_VARREF base type, or 0 */
+  void *ref;          /* pass 2: Symbol* (E_VAR, E_INDEX/E_IN base),
+                         Function* (E_CALL), TargetVar* (E_TARGET) */
 };
 
 /* Does this kind carry a target chain (comps) rather than args? */
@@ -107,7 +110,7 @@ static inline bool ast_has_chain(ExprKind k) {
   return k == E_TARGET || k == E_CAST || k == E_VARREF || k == E_AUTOCAST;
 }
 
-typedef enum StmtKind {
+typedef enum __attribute__((packed)) StmtKind {
   S_BLOCK,    /* { stmts } */
   S_NULL,     /* ; */
   S_EXPR,     /* e; */
@@ -127,7 +130,12 @@ typedef enum StmtKind {
 enum { SORT_NONE = -2, SORT_VALUE = -1 };
 
 struct Stmt {
-  StmtKind kind;
+  StmtKind kind;         /* what the statement is */
+  bool keys_bracketed;   /* S_FOREACH: keys were written in [ ] */
+  int sort_key;          /* S_FOREACH: SORT_NONE, SORT_VALUE or a key index */
+  int sort_dir;          /* S_FOREACH: +1 ascending, -1 descending */
+  int sort_stat;         /* S_FOREACH sorting a statistics array by value:
+                            which extractor (StatOp), or -1 for the default */
   SrcLoc loc;            /* the keyword or first token */
   Vec stmts;             /* S_BLOCK */
   Expr *e;               /* S_EXPR, S_RETURN (may be NULL), S_DELETE,
@@ -137,15 +145,10 @@ struct Stmt {
   Stmt *body;            /* S_WHILE, S_FOR, S_FOREACH, S_IF then,
                             S_TRY try block */
   Stmt *els;             /* S_IF else (may be NULL), S_TRY catch block */
-  /* S_FOREACH */
+  /* S_FOREACH (and the sort fields above) */
   const char *value_var; /* v in "v = [k] in a", or NULL */
   Vec keys;              /* Expr* (E_VAR) key variables */
-  bool keys_bracketed;   /* keys were written in [ ] */
   Expr *array;           /* E_VAR, E_INDEX slice or E_HIST iterated */
-  int sort_key;          /* SORT_NONE, SORT_VALUE or a key index */
-  int sort_dir;          /* +1 ascending, -1 descending */
-  int sort_stat;         /* sorting a statistics array by value: which
-                            extractor (StatOp), or -1 for the default */
   /* S_TRY */
   const char *catch_var; /* or NULL */
   SrcLoc catch_loc;      /* location of catch_var */
@@ -167,7 +170,7 @@ typedef struct ProbePoint {
   SrcLoc loc;     /* first component */
 } ProbePoint;
 
-typedef enum DeclType { T_UNKNOWN, T_LONG, T_STRING } DeclType;
+typedef enum __attribute__((packed)) DeclType { T_UNKNOWN, T_LONG, T_STRING } DeclType;
 
 typedef struct Param {
   const char *name;
@@ -175,39 +178,39 @@ typedef struct Param {
   SrcLoc loc;
 } Param;
 
-typedef enum ItemKind {
+typedef enum __attribute__((packed)) ItemKind {
   I_GLOBAL,   /* global declaration */
   I_FUNCTION, /* function definition */
   I_PROBE,    /* probe or probe alias */
   I_EMBEDDED, /* top-level %{ %} */
 } ItemKind;
 
-typedef enum AliasKind {
+typedef enum __attribute__((packed)) AliasKind {
   ALIAS_NONE,     /* an ordinary probe */
   ALIAS_PROLOGUE, /* probe a = b { }: the alias body runs first */
   ALIAS_EPILOGUE, /* probe a += b { }: the alias body runs after */
 } AliasKind;
 
 typedef struct Item {
-  ItemKind kind;
-  SrcLoc loc;            /* the defining keyword's name/first token */
-  const SourceFile *file;
+  ItemKind kind;         /* what the item is */
   bool private_;         /* 'private' */
+  bool wrap;             /* I_GLOBAL: '%' */
+  bool has_priority;     /* I_FUNCTION: a priority was given */
+  DeclType ret_type;     /* I_FUNCTION: declared return type */
+  AliasKind alias;       /* I_PROBE: an ordinary probe or an alias */
+  SrcLoc loc;            /* the defining keyword's name/first token */
+  const SourceFile *file; /* the file it is in */
   const char *name;      /* global, function */
   /* I_GLOBAL */
   int64_t array_size;    /* [N], 0 if none */
-  bool wrap;             /* '%' */
   Expr *init;            /* literal initializer, or NULL */
   /* I_FUNCTION */
-  DeclType ret_type;
   Vec params;            /* Param* */
-  bool has_priority;
-  int64_t priority;
+  int64_t priority;      /* the priority, if has_priority */
   Stmt *body;            /* block (I_FUNCTION, I_PROBE), or NULL if code */
   Stmt *epilogue;        /* alias "= points { prologue }, { epilogue }" */
   const char *code;      /* embedded C (function body or I_EMBEDDED) */
   /* I_PROBE */
-  AliasKind alias;
   Vec alias_names;       /* ProbePoint*: the names being defined */
   Vec points;            /* ProbePoint*: where the probe attaches */
 } Item;

@@ -31,7 +31,8 @@ typedef enum TokKind {
   TK_ERROR,    /* a lexical error, already reported */
 } TokKind;
 
-typedef enum Op {
+/* Packed (one byte): the tree stores operators in its nodes. */
+typedef enum __attribute__((packed)) Op {
   OP_NONE,
   OP_LPAREN, OP_RPAREN, OP_LBRACKET, OP_RBRACKET, OP_LBRACE, OP_RBRACE,
   OP_COMMA, OP_SEMI, OP_COLON, OP_QUESTION, OP_DOT, OP_ARROW,
