@@ -5,6 +5,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/strbuf.h"
@@ -26,6 +27,9 @@ typedef struct Parser {
   uint64_t item_seq;      /* sequence number of the first token of the
                              item being parsed */
   const Token *item_origin; /* that token's origin */
+  void **stack;           /* the elements of the lists being collected */
+  size_t nstack;          /* entries in stack */
+  size_t stack_cap;       /* room in stack (malloc'd) */
   int depth;              /* current nesting */
   bool allow_embedded;    /* embedded C is allowed (tapset or guru mode) */
   jmp_buf fail;           /* where errors unwind to */
@@ -104,6 +108,33 @@ static void leave(Parser *P) { P->depth--; }
 static void need_embedded(Parser *P, const Token *t) {
   if (!P->allow_embedded)
     fail_at(P, t, "embedded code in unprivileged script; need stap -g");
+}
+
+/* ---- Lists ----
+ * A list is collected on the parser's stack and copied to the arena at
+ * its exact length once complete, so that no list leaves grown and
+ * abandoned copies behind.  Lists nest: an inner list is complete before
+ * the outer one takes its next element.  list_end(P, mark) ends the list
+ * begun when the stack held mark entries. */
+
+static void list_push(Parser *P, void *item) {
+  if (P->nstack == P->stack_cap) {
+    P->stack_cap = P->stack_cap ? P->stack_cap * 2 : 64;
+    P->stack = xrealloc(P->stack, P->stack_cap * sizeof *P->stack);
+  }
+  P->stack[P->nstack++] = item;
+}
+
+static Vec list_end(Parser *P, size_t mark) {
+  Vec v = {0};
+  size_t n = P->nstack - mark;
+  if (n) {
+    v.items = arena_alloc(P->arena, n * sizeof *v.items);
+    memcpy(v.items, P->stack + mark, n * sizeof *v.items);
+    v.len = v.cap = n;
+  }
+  P->nstack = mark;
+  return v;
 }
 
 /* ---- Expressions ---- */
@@ -189,6 +220,7 @@ static int trailing_dollars(Parser *P) {
 /* chain -> { '->' member | '[' expression ']' } [ '$' | '$$' ] */
 static void parse_chain(Parser *P, Expr *e) {
   if (e->pretty) return;
+  size_t mark = P->nstack;
   for (;;) {
     const Token *t = peek(P);
     if (is_op(t, OP_ARROW)) {
@@ -201,8 +233,11 @@ static void parse_chain(Parser *P, Expr *e) {
       TargetComp *c = arena_alloc(P->arena, sizeof *c);
       c->loc = at;
       e->pretty = pretty_suffix(P, &member, &c->name);
-      vec_push(&e->comps, P->arena, c);
-      if (e->pretty) return;
+      list_push(P, c);
+      if (e->pretty) {
+        e->comps = list_end(P, mark);
+        return;
+      }
     } else if (is_op(t, OP_LBRACKET)) {
       SrcLoc at = t->loc;
       next(P);
@@ -211,42 +246,47 @@ static void parse_chain(Parser *P, Expr *e) {
       c->loc = at;
       c->index = parse_expression(P);
       expect_op(P, OP_RBRACKET);
-      vec_push(&e->comps, P->arena, c);
+      list_push(P, c);
     } else {
       break;
     }
   }
+  e->comps = list_end(P, mark);
   e->pretty = trailing_dollars(P);
 }
 
 /* index -> '[' ( '*' | expression ) { ',' ( '*' | expression ) } ']' */
 static void parse_indices(Parser *P, Vec *out) {
   Token open = expect_op(P, OP_LBRACKET);
+  size_t mark = P->nstack;
   for (;;) {
     const Token *t = peek(P);
     if (is_op(t, OP_MUL) &&
         (is_op(peek_n(P, 1), OP_COMMA) || is_op(peek_n(P, 1), OP_RBRACKET))) {
       Token star = next(P);
-      vec_push(out, P->arena, new_expr(P, E_WILD, &star));
+      list_push(P, new_expr(P, E_WILD, &star));
     } else {
-      vec_push(out, P->arena, parse_expression(P));
+      list_push(P, parse_expression(P));
     }
-    if (out->len > PARSER_MAX_INDICES)
+    if (P->nstack - mark > PARSER_MAX_INDICES)
       fail_at(P, &open, "too many array indices (at most %d)", PARSER_MAX_INDICES);
-    if (accept_op(P, OP_RBRACKET)) return;
+    if (accept_op(P, OP_RBRACKET)) break;
     if (!accept_op(P, OP_COMMA)) expected(P, "',' or ']'");
   }
+  *out = list_end(P, mark);
 }
 
 /* args -> '(' [ expression { ',' expression } ] ')' */
 static void parse_call_args(Parser *P, Vec *out) {
   expect_op(P, OP_LPAREN);
   if (accept_op(P, OP_RPAREN)) return;
+  size_t mark = P->nstack;
   for (;;) {
-    vec_push(out, P->arena, parse_expression(P));
-    if (accept_op(P, OP_RPAREN)) return;
+    list_push(P, parse_expression(P));
+    if (accept_op(P, OP_RPAREN)) break;
     if (!accept_op(P, OP_COMMA)) expected(P, "',' or ')'");
   }
+  *out = list_end(P, mark);
 }
 
 static const char *expect_string(Parser *P, const char *what) {
@@ -277,8 +317,11 @@ static Expr *parse_at(Parser *P) {
       expect_op(P, OP_LPAREN);
       e->l = parse_expression(P);
       /* @variance(s, bit_shift) */
-      if (e->stat == STAT_VARIANCE && accept_op(P, OP_COMMA))
-        vec_push(&e->args, P->arena, parse_literal(P, "a bit shift number"));
+      if (e->stat == STAT_VARIANCE && accept_op(P, OP_COMMA)) {
+        size_t mark = P->nstack;
+        list_push(P, parse_literal(P, "a bit shift number"));
+        e->args = list_end(P, mark);
+      }
       expect_op(P, OP_RPAREN);
       return e;
     }
@@ -289,10 +332,12 @@ static Expr *parse_at(Parser *P) {
     e->stat = linear ? STAT_HIST_LINEAR : STAT_HIST_LOG;
     expect_op(P, OP_LPAREN);
     e->l = parse_expression(P);
+    size_t mark = P->nstack;
     for (int i = 0; linear && i < 3; i++) {
       expect_op(P, OP_COMMA);
-      vec_push(&e->args, P->arena, parse_expression(P));
+      list_push(P, parse_expression(P));
     }
+    e->args = list_end(P, mark);
     expect_op(P, OP_RPAREN);
     if (!at_op(P, OP_LBRACKET)) return e;
     Expr *ix = new_expr(P, E_INDEX, peek(P));
@@ -581,7 +626,9 @@ static Expr *parse_binary(Parser *P, int level) {
     Token op = next(P);
     if (prec == PREC_IN) {
       Expr *e = new_expr(P, E_IN, &op);
-      vec_push(&e->args, P->arena, l);
+      size_t mark = P->nstack;
+      list_push(P, l);
+      e->args = list_end(P, mark);
       e->base = parse_array_name(P);
       l = e;
       continue;
@@ -664,10 +711,12 @@ static Stmt *take_stmt(Parser *P, StmtKind kind) {
 static Stmt *parse_block(Parser *P) {
   Token open = expect_op(P, OP_LBRACE);
   Stmt *s = new_stmt(P, S_BLOCK, &open);
+  size_t mark = P->nstack;
   while (!at_op(P, OP_RBRACE)) {
     if (peek(P)->kind == TK_EOF) expected(P, "'}'");
-    vec_push(&s->stmts, P->arena, parse_statement(P));
+    list_push(P, parse_statement(P));
   }
+  s->stmts = list_end(P, mark);
   next(P);
   return s;
 }
@@ -1159,6 +1208,7 @@ File *parser_parse_file(PP *pp, const SourceFile *src, bool allow_embedded,
     if (setjmp(P.fail)) {
       /* Skip to the next declaration (not the one that failed). */
       P.depth = 0;
+      P.nstack = 0; /* the failed item's unfinished lists */
       if (diag->printed >= diag->max_errors) break;
       for (;;) {
         const Token *t = peek(&P);
@@ -1173,5 +1223,6 @@ File *parser_parse_file(PP *pp, const SourceFile *src, bool allow_embedded,
     P.item_origin = t->origin;
     parse_item(&P, f);
   }
+  free(P.stack);
   return f;
 }
