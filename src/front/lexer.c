@@ -7,6 +7,10 @@
 
 #include "common/strbuf.h"
 
+/* The rarer kinds of token are scanned out of line, so that the common
+ * path through lexer_next stays small. */
+#define OUT_OF_LINE __attribute__((noinline))
+
 static const char *const op_spellings[OP_COUNT_] = {
     [OP_NONE] = "?",
     [OP_LPAREN] = "(", [OP_RPAREN] = ")", [OP_LBRACKET] = "[",
@@ -135,8 +139,8 @@ static void set_token(Token *t, TokKind kind, SrcLoc loc, bool space) {
   *t = (Token){.kind = kind, .space_before = space, .loc = loc};
 }
 
-static void lex_error(Lexer *lx, Token *t, SrcLoc loc, bool space,
-                      const char *msg, const char *detail) {
+static OUT_OF_LINE void lex_error(Lexer *lx, Token *t, SrcLoc loc, bool space,
+                                  const char *msg, const char *detail) {
   if (detail)
     diag_error(lx->diag, "parse error", loc, NULL, "%s %s", msg, detail);
   else
@@ -146,13 +150,12 @@ static void lex_error(Lexer *lx, Token *t, SrcLoc loc, bool space,
 }
 
 /* Skip a block comment starting at lx->p ("/" "*"); false on an
- * unterminated one (reported). */
+ * unterminated one (reported), leaving lx->p at its start. */
 static bool skip_block_comment(Lexer *lx) {
   SrcLoc start = loc_at(lx, lx->p);
   const char *p = lx->p + 2, *end = lx->end;
   for (;;) {
     if (p >= end) {
-      lx->p = p;
       diag_error(lx->diag, "parse error", start, NULL,
                  "unterminated comment (missing '*/')");
       return false;
@@ -167,8 +170,9 @@ static bool skip_block_comment(Lexer *lx) {
 }
 
 /* Skip whitespace and comments; returns false on an unterminated comment
- * (already reported). */
-static bool skip_space(Lexer *lx, bool *space) {
+ * (already reported), with lx->p at its start.  lexer_next skips plain
+ * whitespace itself and calls this at what may be a comment. */
+static OUT_OF_LINE bool skip_space(Lexer *lx) {
   const char *p = lx->p;
   for (;;) {
     char c = *p;
@@ -186,7 +190,6 @@ static bool skip_space(Lexer *lx, bool *space) {
     } else {
       break;
     }
-    *space = true;
   }
   lx->p = p;
   return true;
@@ -201,7 +204,7 @@ static int digit_value(char c) {
 
 /* number -> decimal | 0 octal | 0x hex, all 64-bit; a trailing letter or
  * digit that does not belong makes the whole word invalid, as in stap. */
-static void lex_number(Lexer *lx, Token *t, bool space) {
+static OUT_OF_LINE void lex_number(Lexer *lx, Token *t, bool space) {
   const char *s = lx->p;
   SrcLoc loc = loc_at(lx, s);
   while (is_ident_char(*lx->p)) lx->p++;
@@ -236,7 +239,7 @@ static void lex_number(Lexer *lx, Token *t, bool space) {
 
 /* string -> '"' { char | escape } '"'; escapes are C's, decoded to bytes;
  * an unknown escape stands for the character itself, as in stap. */
-static void lex_string(Lexer *lx, Token *t, bool space) {
+static OUT_OF_LINE void lex_string(Lexer *lx, Token *t, bool space) {
   SrcLoc loc = loc_at(lx, lx->p);
   lx->p++;
   /* Most strings have no escapes: take them straight from the text. */
@@ -312,7 +315,7 @@ static void lex_string(Lexer *lx, Token *t, bool space) {
 }
 
 /* embedded -> '%{' any '%}' */
-static void lex_embedded(Lexer *lx, Token *t, bool space) {
+static OUT_OF_LINE void lex_embedded(Lexer *lx, Token *t, bool space) {
   SrcLoc loc = loc_at(lx, lx->p);
   lx->p += 2;
   const char *s = lx->p;
@@ -333,7 +336,7 @@ static void lex_embedded(Lexer *lx, Token *t, bool space) {
 }
 
 /* arg -> ('$' | '@') (digits | '#') */
-static void lex_arg(Lexer *lx, Token *t, bool space) {
+static OUT_OF_LINE void lex_arg(Lexer *lx, Token *t, bool space) {
   SrcLoc loc = loc_at(lx, lx->p);
   set_token(t, TK_ARG, loc, space);
   t->text = *lx->p == '$' ? "$" : "@";
@@ -445,15 +448,40 @@ static Op match_op(const char *p, int *len) {
   return OP_NONE;
 }
 
+/* An unterminated comment (reported): an error token at the end. */
+static OUT_OF_LINE void lex_unterminated(Lexer *lx, Token *t, bool space) {
+  lx->p = lx->end;
+  set_token(t, TK_ERROR, loc_at(lx, lx->p), space);
+  t->text = "";
+}
+
+/* Neither a token nor whitespace. */
+static OUT_OF_LINE void lex_invalid(Lexer *lx, Token *t, bool space) {
+  const char *s = lx->p++;
+  unsigned char c = (unsigned char)*s;
+  char shown[8];
+  if (c >= 0x20 && c < 0x7f)
+    snprintf(shown, sizeof shown, "'%c'", c);
+  else
+    snprintf(shown, sizeof shown, "'\\x%02x'", c);
+  lex_error(lx, t, loc_at(lx, s), space, "invalid character", shown);
+}
+
 void lexer_next(Lexer *lx, Token *t) {
-  bool space = lx->p == lx->file->text;
-  if (!skip_space(lx, &space)) {
-    lx->p = lx->end;
-    set_token(t, TK_ERROR, loc_at(lx, lx->p), space);
-    t->text = "";
-    return;
+  const char *p = lx->p, *s = p;
+  while (char_class[(unsigned char)*s] & CC_SPACE || *s == '\n') {
+    if (*s++ == '\n') newline(lx, s);
   }
-  const char *s = lx->p;
+  if (*s == '#' || *s == '/') { /* perhaps a comment */
+    lx->p = s;
+    if (!skip_space(lx)) {
+      lex_unterminated(lx, t, lx->p != p || p == lx->file->text);
+      return;
+    }
+    s = lx->p;
+  }
+  bool space = s != p || p == lx->file->text;
+  lx->p = s;
   if (s >= lx->end) {
     set_token(t, TK_EOF, loc_at(lx, s), space);
     t->text = "";
@@ -465,10 +493,10 @@ void lexer_next(Lexer *lx, Token *t) {
       lex_arg(lx, t, space);
       return;
     }
-    const char *p = s + 1;
-    while (is_ident_char(*p)) p++;
-    lx->p = p;
-    size_t n = (size_t)(p - s);
+    const char *e = s + 1;
+    while (is_ident_char(*e)) e++;
+    lx->p = e;
+    size_t n = (size_t)(e - s);
     Keyword kw = keyword_lookup(s, n);
     set_token(t, kw ? TK_KEYWORD : TK_IDENT, loc_at(lx, s), space);
     t->kw = kw;
@@ -490,11 +518,11 @@ void lexer_next(Lexer *lx, Token *t) {
       return;
     }
     if (is_ident_start(s[1]) && s[1] != '$') {
-      const char *p = s + 2;
-      while (is_ident_char(*p)) p++;
-      lx->p = p;
+      const char *e = s + 2;
+      while (is_ident_char(*e)) e++;
+      lx->p = e;
       set_token(t, TK_AT, loc_at(lx, s), space);
-      t->len = (uint32_t)(p - s - 1);
+      t->len = (uint32_t)(e - s - 1);
       t->text = keep_text(lx, s + 1, t->len);
       return;
     }
@@ -513,13 +541,7 @@ void lexer_next(Lexer *lx, Token *t) {
     t->len = (uint32_t)n;
     return;
   }
-  lx->p++;
-  char shown[8];
-  if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7f)
-    snprintf(shown, sizeof shown, "'%c'", c);
-  else
-    snprintf(shown, sizeof shown, "'\\x%02x'", (unsigned char)c);
-  lex_error(lx, t, loc_at(lx, s), space, "invalid character", shown);
+  lex_invalid(lx, t, space);
 }
 
 char *token_describe(const Token *t, Arena *arena) {

@@ -19,9 +19,9 @@ typedef struct Parser {
   Arena *arena;           /* the tree goes here */
   Diag *diag;             /* errors go here */
   const SourceFile *file; /* the file being parsed */
-  Token look[LOOKAHEAD];  /* tokens read ahead, a ring from look[head] */
-  int head;               /* ring index of the next token */
-  int nlook;              /* tokens in the ring */
+  Token look[LOOKAHEAD];  /* tokens read ahead: a ring */
+  Token *cur;             /* the next token's slot in look */
+  int nlook;              /* tokens read ahead, from cur on */
   uint64_t taken;         /* tokens consumed so far: the next token's
                              sequence number */
   uint64_t item_seq;      /* sequence number of the first token of the
@@ -36,23 +36,34 @@ typedef struct Parser {
 } Parser;
 
 /* ---- Tokens ----
- * Tokens are values in a small ring.  A pointer from peek() is good until
- * the next call to next(); a token needed after that is copied (next()
- * returns a copy of the token it consumes). */
+ * Tokens are values in a small ring, read only when looked at (so that a
+ * lexical error is reported when the parser reaches it, not before).  A
+ * pointer from peek() is good until the next call to next(); a token
+ * needed after that is copied (next() returns a copy of the token it
+ * consumes). */
 
-static inline const Token *peek_n(Parser *P, int n) {
-  while (P->nlook <= n) {
-    pp_next(P->pp, &P->look[(P->head + P->nlook) % LOOKAHEAD]);
-    P->nlook++;
-  }
-  return &P->look[(P->head + n) % LOOKAHEAD];
+/* The ring slot n tokens after the next one. */
+static inline Token *slot(Parser *P, int n) {
+  Token *s = P->cur + n;
+  return s < P->look + LOOKAHEAD ? s : s - LOOKAHEAD;
 }
 
-static inline const Token *peek(Parser *P) { return peek_n(P, 0); }
+static inline const Token *peek(Parser *P) {
+  if (!P->nlook) {
+    pp_next(P->pp, P->cur);
+    P->nlook = 1;
+  }
+  return P->cur;
+}
+
+static const Token *peek_n(Parser *P, int n) {
+  for (; P->nlook <= n; P->nlook++) pp_next(P->pp, slot(P, P->nlook));
+  return slot(P, n);
+}
 
 static inline Token next(Parser *P) {
   Token t = *peek(P);
-  P->head = (P->head + 1) % LOOKAHEAD;
+  P->cur = slot(P, 1);
   P->nlook--;
   P->taken++;
   return t;
@@ -86,8 +97,12 @@ static _Noreturn void expected(Parser *P, const char *what) {
   fail_at(P, peek(P), "expected %s", what);
 }
 
-static Token expect_op(Parser *P, Op op) {
-  if (!at_op(P, op)) fail_at(P, peek(P), "expected '%s'", op_spelling(op));
+static _Noreturn void expected_op(Parser *P, Op op) {
+  fail_at(P, peek(P), "expected '%s'", op_spelling(op));
+}
+
+static inline Token expect_op(Parser *P, Op op) {
+  if (!at_op(P, op)) expected_op(P, op);
   return next(P);
 }
 
@@ -1202,6 +1217,7 @@ File *parser_parse_file(PP *pp, const SourceFile *src, bool allow_embedded,
                         Arena *arena, Diag *diag) {
   Parser P = {.pp = pp, .arena = arena, .diag = diag, .file = src,
               .allow_embedded = allow_embedded};
+  P.cur = P.look;
   File *f = arena_alloc(arena, sizeof *f);
   f->source = src;
   for (;;) {
