@@ -225,11 +225,11 @@ static int expand_kfunc(Sema *S, Ctx *cx, const Vec *comps, Stmt *body, size_t a
                glob);
     return -1;
   }
-  Vec names = {0};
+  Vec names = {0}, funcs = {0}; /* by name only (const char *), or TargetFunc * */
   if (strchr(spec, '@')) {
     FileSpec fs;
     if (!file_part(S, fc, spec, &fs)) return -1;
-    if (!target_functions_by_file(S->target, glob, fs.file, fs.line, fs.line_end, &names,
+    if (!target_functions_by_file(S->target, glob, fs.file, fs.line, fs.line_end, &funcs,
                                   &why)) {
       if (strpbrk(glob, "*?[")) {
         sema_error(S, fc->loc, arena_printf(S->arena, "string \"%s\"", spec),
@@ -245,11 +245,22 @@ static int expand_kfunc(Sema *S, Ctx *cx, const Vec *comps, Stmt *body, size_t a
     target_functions_matching(S->target, glob, &names);
   }
   for (size_t i = 0; i < names.len; i++) {
-    const char *fn = names.items[i];
-    const char *point = arena_printf(S->arena, "kernel.%s(\"%s\")%s",
-                                     statement ? "statement" : "function", fn, suffix);
+    TargetFunc *f = arena_alloc(S->arena, sizeof *f);
+    f->name = names.items[i];
+    vec_push(&funcs, S->arena, f);
+  }
+  for (size_t i = 0; i < funcs.len; i++) {
+    const TargetFunc *f = funcs.items[i];
+    const char *fn = f->name;
+    /* as stap names it: where DWARF says it is declared, when it is known */
+    const char *point =
+        f->file ? arena_printf(S->arena, "kernel.%s(\"%s@%s:%d\")%s",
+                               statement ? "statement" : "function", fn, f->file, f->line, suffix)
+                : arena_printf(S->arena, "kernel.%s(\"%s\")%s",
+                               statement ? "statement" : "function", fn, suffix);
     Probe *p = new_probe(S, cx, statement ? PF_KSTATEMENT : PF_KFUNC, point, body);
     p->target = fn;
+    p->address = (int64_t)f->entry;
     p->is_return = ret;
     int ret_id = 0;
     if (target_function_params(S->target, fn, &p->vars, &ret_id) && ret)
@@ -257,7 +268,7 @@ static int expand_kfunc(Sema *S, Ctx *cx, const Vec *comps, Stmt *body, size_t a
     else if (ret && !p->vars.len)
       add_return_var(S, p, "long", 0);
   }
-  return (int)names.len;
+  return (int)funcs.len;
 }
 
 /* kernel.trace("system:event") or kernel.trace("event") */

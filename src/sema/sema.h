@@ -84,7 +84,10 @@ typedef struct Probe {
   int64_t sequence;        /* begin/end/error(N) ordering */
   const char *perf_event;  /* perf.hw.cpu_cycles -> "hw.cpu_cycles" */
   bool perf_target;        /* perf...process: the target process only */
-  int64_t address;         /* process(P).statement(ADDR): the address */
+  int64_t address;         /* process(P).statement(ADDR): the address;
+                              kernel.function: the code's address less
+                              _text's where the name is ambiguous
+                              (TargetFunc.entry), else 0 */
   Vec vars;                /* TargetVar*: the $context variables here */
   Stmt *body;              /* the handler: alias bodies and the user's */
   Expr *cond;              /* if (cond), or NULL */

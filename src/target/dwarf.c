@@ -29,15 +29,16 @@
 #include "common/strbuf.h"
 #include "target/target.h"
 
+/* One function of the index (target.h: TargetFunc), and how many
+ * copies of its code the kernel has. */
 typedef struct DwarfFunc {
-  const char *name; /* interned: equal names are one pointer */
-  const char *file; /* interned: relative to the source tree when the
-                       compiler named it so ("net/socket.c") */
-  int line;
+  TargetFunc f;     /* name and file interned: equal ones are one pointer */
+  uint32_t copies;  /* out-of-line copies of its code (0: inlined only) */
+  bool init;        /* its code is init code (.init.text), gone after boot */
 } DwarfFunc;
 
 struct TargetDwarf {
-  DwarfFunc *funcs;
+  DwarfFunc *funcs; /* sorted by name pointer: one name's are together */
   size_t n;
 };
 
@@ -291,6 +292,8 @@ typedef struct Builder {
   DwarfFunc *funcs;
   size_t n, cap;
   StrBuf sb;
+  uint64_t text;             /* the address of _text (else of .text) */
+  uint64_t init_lo, init_hi; /* .init.text's range */
 } Builder;
 
 static const char *intern(Builder *b, HashMap *m, const char *s) {
@@ -328,12 +331,46 @@ static const char *table_path(Builder *b, FileTable *ft, uint64_t i, const char 
   return f->path;
 }
 
-static void add_func(Builder *b, const char *name, const char *file, int line) {
+/* Add a function; pc is its code's address, 0 for an inlined-only one. */
+static void add_func(Builder *b, const char *name, const char *file, int line, uint64_t pc) {
   if (b->n == b->cap) {
     b->cap = b->cap ? 2 * b->cap : 65536;
     b->funcs = xrealloc(b->funcs, b->cap * sizeof *b->funcs);
   }
-  b->funcs[b->n++] = (DwarfFunc){intern(b, &b->names, name), file, line};
+  bool init = pc && pc >= b->init_lo && pc < b->init_hi;
+  b->funcs[b->n++] = (DwarfFunc){
+      .f = {intern(b, &b->names, name), file, line, pc > b->text ? pc - b->text : 0},
+      .copies = pc != 0, .init = init};
+}
+
+/* Where the code is: _text (the symbol KASLR moves the kernel by; else
+ * .text's start) and .init.text's range, from the section headers and the
+ * symbol table, which a debuginfo file keeps. */
+static void find_text(Builder *b, Dwarf *dw) {
+  Elf *e = dwarf_getelf(dw);
+  size_t shstrndx;
+  if (!e || elf_getshdrstrndx(e, &shstrndx) != 0) return;
+  for (Elf_Scn *s = NULL; (s = elf_nextscn(e, s)) != NULL;) {
+    GElf_Shdr sh;
+    const char *name = gelf_getshdr(s, &sh) ? elf_strptr(e, shstrndx, sh.sh_name) : NULL;
+    if (!name) continue;
+    if (!strcmp(name, ".text") && !b->text) b->text = sh.sh_addr;
+    if (!strcmp(name, ".init.text")) {
+      b->init_lo = sh.sh_addr;
+      b->init_hi = sh.sh_addr + sh.sh_size;
+    }
+    if (sh.sh_type != SHT_SYMTAB) continue;
+    Elf_Data *d = elf_getdata(s, NULL);
+    size_t n = d && sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+    for (size_t i = 0; i < n; i++) {
+      GElf_Sym sym;
+      const char *sn = gelf_getsym(d, (int)i, &sym) ? elf_strptr(e, sh.sh_link, sym.st_name) : NULL;
+      if (sn && !strcmp(sn, "_text")) {
+        b->text = sym.st_value;
+        break;
+      }
+    }
+  }
 }
 
 static bool find_sections(Dwarf *dw, Sections *sec) {
@@ -360,7 +397,7 @@ static bool find_sections(Dwarf *dw, Sections *sec) {
 }
 
 static int cmp_func(const void *pa, const void *pb) {
-  const DwarfFunc *a = pa, *b = pb;
+  const TargetFunc *a = &((const DwarfFunc *)pa)->f, *b = &((const DwarfFunc *)pb)->f;
   if (a->name != b->name) return (uintptr_t)a->name < (uintptr_t)b->name ? -1 : 1;
   if (a->file != b->file) return (uintptr_t)a->file < (uintptr_t)b->file ? -1 : 1;
   return (a->line > b->line) - (a->line < b->line);
@@ -413,7 +450,10 @@ static void scan(Builder *b, Dwarf *dw) {
       if (!file) continue;
       int line = 0;
       dwarf_decl_line(&die, &line);
-      add_func(b, name, file, line);
+      Dwarf_Addr pc = 0;
+      if (dwarf_hasattr(&die, DW_AT_low_pc) || dwarf_hasattr(&die, DW_AT_ranges))
+        dwarf_entrypc(&die, &pc);
+      add_func(b, name, file, line, pc);
     } while (dwarf_siblingof(&die, &die) == 0);
     off = next;
   }
@@ -444,15 +484,29 @@ static struct TargetDwarf *dwarf_index(Target *t, const char **err) {
   }
   Builder b = {.t = t};
   sb_init(&b.sb);
+  find_text(&b, dw);
   scan(&b, dw);
   dwarf_end(dw);
   close(fd);
   /* One entry per (name, file, line): inline functions of headers are in
-   * every CU that uses them. */
+   * every CU that uses them, some with a copy of their code in several.
+   * An entry keeps its copies' count and the first copy's address;
+   * init code only if every copy is. */
   if (b.n) qsort(b.funcs, b.n, sizeof *b.funcs, cmp_func);
   size_t k = 0;
-  for (size_t i = 0; i < b.n; i++)
-    if (!k || cmp_func(&b.funcs[k - 1], &b.funcs[i]) != 0) b.funcs[k++] = b.funcs[i];
+  for (size_t i = 0; i < b.n; i++) {
+    DwarfFunc *x = &b.funcs[i], *last = k ? &b.funcs[k - 1] : NULL;
+    if (!last || cmp_func(last, x) != 0) {
+      b.funcs[k++] = *x;
+    } else if (x->copies && !last->copies) {
+      last->f.entry = x->f.entry;
+      last->init = x->init;
+      last->copies = 1;
+    } else if (x->copies && x->f.entry != last->f.entry) {
+      last->copies++;
+      last->init &= x->init;
+    }
+  }
   struct TargetDwarf *d = arena_alloc(t->arena, sizeof *d);
   d->n = k;
   d->funcs = arena_alloc(t->arena, (k ? k : 1) * sizeof *d->funcs);
@@ -468,8 +522,26 @@ static struct TargetDwarf *dwarf_index(Target *t, const char **err) {
 
 /* ---- Queries ---- */
 
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
+static int cmp_result(const void *pa, const void *pb) {
+  const TargetFunc *a = *(const TargetFunc *const *)pa, *b = *(const TargetFunc *const *)pb;
+  int c = strcmp(a->name, b->name);
+  if (!c) c = strcmp(a->file, b->file);
+  return c ? c : (a->line > b->line) - (a->line < b->line);
+}
+
+static bool matches(const DwarfFunc *d, const char *file_glob, const char *abs_glob, int line,
+                    int line_end) {
+  const TargetFunc *f = &d->f;
+  if (line > 0 && (f->line < line || f->line > line_end)) return false;
+  return fnmatch(file_glob, f->file, 0) == 0 ||
+         (abs_glob && f->file[0] == '/' && fnmatch(abs_glob, f->file, 0) == 0);
+}
+
+static void push(Target *t, Vec *out, const DwarfFunc *d, uint64_t entry) {
+  TargetFunc *r = arena_alloc(t->arena, sizeof *r);
+  *r = d->f;
+  r->entry = entry;
+  vec_push(out, t->arena, r);
 }
 
 bool target_functions_by_file(Target *t, const char *glob, const char *file_glob, int line,
@@ -480,22 +552,40 @@ bool target_functions_by_file(Target *t, const char *glob, const char *file_glob
   /* A path the compiler left absolute (outside the tree, or a tree that
    * was not the compilation directory) matches by its end. */
   const char *abs_glob = file_glob[0] == '/' ? NULL : arena_printf(t->arena, "*/%s", file_glob);
-  HashMap seen = {0};
   size_t first = out->len;
-  for (size_t i = 0; i < d->n; i++) {
-    const DwarfFunc *f = &d->funcs[i];
-    if (name_glob ? fnmatch(glob, f->name, 0) != 0 : strcmp(glob, f->name) != 0) continue;
-    if (line > 0 && (f->line < line || f->line > line_end)) continue;
-    if (fnmatch(file_glob, f->file, 0) != 0 &&
-        !(abs_glob && f->file[0] == '/' && fnmatch(abs_glob, f->file, 0) == 0))
+  for (size_t i = 0, j; i < d->n; i = j) {
+    /* one name's entries: [i, j) */
+    const char *name = d->funcs[i].f.name;
+    uint32_t copies = 0;
+    const DwarfFunc *code = NULL; /* its code, when it has one copy */
+    for (j = i; j < d->n && d->funcs[j].f.name == name; j++) {
+      copies += d->funcs[j].copies;
+      if (d->funcs[j].copies) code = &d->funcs[j];
+    }
+    if (name_glob ? fnmatch(glob, name, 0) != 0 : strcmp(glob, name) != 0) continue;
+    if (!target_function_exists(t, name)) continue;
+    if (copies <= 1) {
+      /* the only function of its name: by name, unless it is init code */
+      if (code && code->init) continue;
+      for (size_t k = i; k < j; k++)
+        if (matches(&d->funcs[k], file_glob, abs_glob, line, line_end)) {
+          push(t, out, &d->funcs[k], 0);
+          break;
+        }
       continue;
-    size_t n = strlen(f->name);
-    if (hashmap_get(&seen, f->name, n) || !target_function_exists(t, f->name)) continue;
-    hashmap_put(&seen, f->name, n, (void *)f->name);
-    vec_push(out, t->arena, (void *)f->name);
+    }
+    /* Several functions of this name (static ones of other files): each
+     * chosen one by its address.  A header's function with copies in
+     * several files stands for every function of its name. */
+    bool all = false;
+    for (size_t k = i; k < j; k++) {
+      const DwarfFunc *f = &d->funcs[k];
+      if (!f->copies || f->init || !matches(f, file_glob, abs_glob, line, line_end)) continue;
+      if (f->copies == 1) push(t, out, f, f->f.entry);
+      else if (!all) push(t, out, f, 0), all = true;
+    }
   }
-  hashmap_free(&seen);
   if (out->len > first)
-    qsort(out->items + first, out->len - first, sizeof(void *), cmp_str);
+    qsort(out->items + first, out->len - first, sizeof(void *), cmp_result);
   return true;
 }

@@ -14,6 +14,7 @@
 #define CTAP_TARGET_TARGET_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common/arena.h"
 #include "common/hashmap.h"
@@ -150,12 +151,24 @@ bool target_function_params(Target *t, const char *name, Vec *params, int *ret_i
  * /boot/vmlinux-R and /lib/modules/R/vmlinux; or NULL with *err saying
  * where it looked. */
 const char *target_dwarf_vmlinux(Target *t, const char **err);
-/* Names of kernel functions matching glob whose declaration, by DWARF, is
- * in a file matching file_glob (a path as the compiler named it, relative
- * to the source tree: "net/socket.c", a glob) and, when line > 0, at a
- * line from line to line_end; sorted, appended to out.  Only names that
- * are also kernel text functions (target_function_exists).  False with
- * *err when the kernel has no DWARF. */
+/* A kernel function as the kernel's DWARF describes it. */
+typedef struct TargetFunc {
+  const char *name;
+  const char *file;   /* its declaration's file, relative to the source
+                         tree when the compiler named it so ("net/socket.c") */
+  int line;           /* its declaration's line */
+  uint64_t entry;     /* its code's address less _text's, when other
+                         functions share its name (static ones of other
+                         files, init_once); 0: the only one, found by name */
+} TargetFunc;
+/* The kernel functions (TargetFunc *) matching glob whose declaration, by
+ * DWARF, is in a file matching file_glob (a path as the compiler named it,
+ * relative to the source tree: "net/socket.c", a glob) and, when line > 0,
+ * at a line from line to line_end; sorted by name, appended to out.  Only
+ * names that are also kernel text functions (target_function_exists), and
+ * not init code (.init.text: gone once the kernel has booted).  A name
+ * that several functions share gives each chosen one (with its entry).
+ * False with *err when the kernel has no DWARF. */
 bool target_functions_by_file(Target *t, const char *glob, const char *file_glob, int line,
                               int line_end, Vec *out, const char **err);
 

@@ -1,7 +1,8 @@
 /* dwarf_query: the target tests' window on src/target/dwarf.c.  Builds a
  * Target for a kernel whose build tree is BUILD_DIR (its vmlinux and
  * System.map) and prints the functions target_functions_by_file chooses,
- * one a line, or "error: WHY" when there is no DWARF.
+ * one a line ("NAME", or "NAME FILE 0xENTRY" for one of several functions
+ * of that name), or "error: WHY" when there is no DWARF.
  *
  *   dwarf_query BUILD_DIR FUNC_GLOB FILE_GLOB [LINE [LINE_END]] */
 #include <stdio.h>
@@ -31,7 +32,11 @@ int main(int argc, char **argv) {
     printf("error: %s\n", err);
     rc = 1;
   }
-  for (size_t i = 0; i < out.len; i++) printf("%s\n", (const char *)out.items[i]);
+  for (size_t i = 0; i < out.len; i++) {
+    const TargetFunc *f = out.items[i];
+    if (f->entry) printf("%s %s 0x%llx\n", f->name, f->file, (unsigned long long)f->entry);
+    else printf("%s\n", f->name);
+  }
   target_free(&t);
   arena_destroy(&a);
   return rc;

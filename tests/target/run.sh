@@ -39,7 +39,7 @@ p2() {
 
 # funcs: the functions of the kernel.function probes in $scratch/out.
 funcs() {
-  sed -n 's/^kernel\.function("\([^"]*\)").*/\1/p' "$scratch/out"
+  sed -n 's/^kernel\.function("\([^"@]*\)[^"]*").*/\1/p' "$scratch/out"
 }
 
 # verdict NAME PROBLEMS: PASS, or FAIL with the problems and stap's stderr.
@@ -85,8 +85,15 @@ dwarf_checks() {
   n=$(wc -l <"$scratch/names")
   ((n >= 100 && n <= 250)) || problems+="$n functions, expected 100 to 250"$'\n'
   [[ $(sort -u "$scratch/names" | wc -l) == "$n" ]] || problems+="a function is listed twice"$'\n'
+  # Where each is declared, as stap's pp() says it (init_once: the one of
+  # the seven in net/socket.c).
+  for f in 'sock_sendmsg@net/socket.c:[0-9]+' 'init_once@net/socket.c:[0-9]+'; do
+    grep -qE "^kernel\.function\(\"$f\"\) " "$scratch/out" || problems+="no probe $f"$'\n'
+  done
+  # Init code is gone once the kernel has booted: not probed.
+  grep -qx sock_init "$scratch/names" && problems+="sock_init (.init.text) is listed"$'\n'
   grep -vE '^(# probes|\{|\})$' "$scratch/out" |
-    grep -qv '^kernel\.function("[^"]*") /\* <- kernel\.function("\*@net/socket\.c") \*/$' &&
+    grep -qv '^kernel\.function("[^"@]*@net/socket\.c:[0-9]*") /\* <- kernel\.function("\*@net/socket\.c") \*/$' &&
     problems+="unexpected lines in the -p2 output"$'\n'
   verdict target/debian-dwarf-file-glob "$problems"
 
@@ -183,25 +190,34 @@ else
 fi
 
 # ---- DWARF of programs compiled here ----
-# dwarf_expect NAME DIR: dwarf_query's answers for the program in DIR.
+# dwarf_expect NAME DIR: dwarf_query's answers for the program in DIR.  The
+# two static functions named helper are each given with its file and its
+# code's offset from .text (ADDR here); the offsets are checked apart:
+# .text's address plus each must be where addr2line finds its file.
 dwarf_expect() {
-  local name=$1 dir=$2 problems= got want q words
+  local name=$1 dir=$2 problems= got want q words text fn file off where
   while IFS='|' read -r q want; do
     read -ra words <<<"$q" # no pathname expansion of the globs
-    got=$("$query" "$dir" "${words[@]}" 2>&1 | tr '\n' ' ')
+    got=$("$query" "$dir" "${words[@]}" 2>&1 | sed -E 's/ 0x[0-9a-f]+$/ ADDR/' | tr '\n' ' ')
     got=${got% }
     [[ $got == "$want" ]] || problems+="dwarf_query DIR $q: got '$got', expected '$want'"$'\n'
   done <<'END'
-* *.c|f_main helper main o_func
-* main.c|f_main helper main
+* *.c|f_main helper lib/other.c ADDR helper main.c ADDR main o_func
+* main.c|f_main helper main.c ADDR main
 * sub/h.h|h_out
-* lib/other.c|helper o_func
+* lib/other.c|helper lib/other.c ADDR o_func
 *_main *|f_main
 f_main main.c 5|f_main
 f_main main.c 4|
-* main.c 4 5|f_main helper
+* main.c 4 5|f_main helper main.c ADDR
 f_main lib/*|
 END
+  text=$(readelf -SW "$dir/vmlinux" | sed -nE 's/.* \.text +PROGBITS +([0-9a-f]+) .*/\1/p')
+  while read -r fn file off; do
+    where=$(addr2line -e "$dir/vmlinux" "$(printf '%x' $((0x$text + off)))")
+    [[ $where == */"$file":* ]] ||
+      problems+="$fn of $file at .text+$off: addr2line says $where"$'\n'
+  done < <("$query" "$dir" helper '*.c' 2>&1)
   verdict "$name" "$problems"
 }
 
