@@ -86,7 +86,11 @@ typedef struct BoProbe {
   const char *point;    /* pp(): "syscall.read", "timer.s(1)" */
   const char *target;   /* see BoProbeKind, or NULL */
   const char *symbol;   /* BO_UPROBE: the symbol, or NULL (offset only) */
-  uint64_t offset;      /* BO_UPROBE: offset from symbol (or file offset) */
+  uint64_t offset;      /* BO_UPROBE: offset from symbol (or file offset);
+                           BO_KPROBE, BO_FENTRY: 0 for every function
+                           named target, else the one whose code is at
+                           this offset from _text in the kernel built for
+                           (static functions that share a name) */
   int64_t period;       /* timers: ns; BO_PERF: sample period */
   int64_t randomize;    /* timers: ns */
   int64_t sequence;     /* begin/end/error order; kernel.function

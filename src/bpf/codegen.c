@@ -395,6 +395,7 @@ static bool attach_info(Gen *g, Probe *p, BoProbe *bp, BoProg *bprog) {
   case PF_KSTATEMENT:
     bp->sequence = p->family == PF_KFUNC ? g->kfunc_group : 0;
     bp->target = p->target;
+    bp->offset = (uint64_t)p->address;
     if (g->fentry) {
       bp->kind = BO_FENTRY;
       bprog->section = arena_printf(g->arena, "%s/%s", p->is_return ? "fexit" : "fentry",

@@ -6,16 +6,17 @@
  * and then the modules': libbpf would otherwise turn a read of a member
  * the kernel lacks into a call of an invalid helper, and the verifier
  * would reject the program with a dump that names neither.  A program
- * whose every probe is optional ('?') is left out instead.  After a
- * kprobe fails to attach, kcheck_kprobe_reason says why: the kernel has
- * no kprobes at all, or no such function, or it refused this one.
+ * whose every probe is optional ('?') is left out instead.
  *
  * A kernel.function probe comes as a kprobe and as an fentry/fexit
  * program (bo.h: BO_FENTRY); kcheck_kfunc leaves one of the two out,
  * per probe: fentry where this kernel attaches BPF trampolines (tried
- * once, with a program that does nothing) and has the function in its
- * BTF, else the kprobe.  CTAP_KFUNC=kprobe in the environment chooses
- * the kprobes always. */
+ * once, with a program that does nothing), has the function in its
+ * BTF and in ftrace's list, and the trampoline can take its arguments;
+ * else the kprobe.  CTAP_KFUNC=kprobe in the environment chooses the
+ * kprobes always.  A function that still does not attach is a warning
+ * (kcheck_kfunc_reason says why), as in stap, unless the kernel has no
+ * kprobes at all. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "common/strbuf.h"
 #include "run/kcheck.h"
 
 /* The member named name of composite type t (through unnamed ones). */
@@ -155,36 +157,177 @@ bool kcheck_core(const BoObject *o, bool *left_out) {
   return ok;
 }
 
-/* Is fn a text symbol of the running kernel (or a module)? */
-static bool in_kallsyms(const char *fn) {
-  FILE *f = fopen("/proc/kallsyms", "r");
-  if (!f) return true; /* cannot tell */
-  char line[512];
-  size_t n = strlen(fn);
-  bool found = false;
-  while (!found && fgets(line, sizeof line, f)) {
-    /* "ADDR T name[\t[module]]" */
-    char *sp = strchr(line, ' ');
-    if (!sp || !sp[1] || sp[2] != ' ') continue;
-    if (sp[1] != 't' && sp[1] != 'T') continue;
-    const char *name = sp + 3;
-    found = !strncmp(name, fn, n) && (name[n] == '\n' || name[n] == '\t' || !name[n]);
-  }
-  fclose(f);
-  return found;
+/* The running kernel's text symbols named as the object's kernel
+ * functions (/proc/kallsyms, read once): a function name that several
+ * static functions share (init_once) is ambiguous, and a kprobe or a
+ * trampoline by that name would take whichever the kernel finds first. */
+static struct {
+  bool loaded, readable;
+  char **names;     /* the object's function names, sorted, unique */
+  uint32_t *count;  /* text symbols of each name */
+  uint64_t **addrs; /* their addresses (count of them) */
+  size_t n;
+  uint64_t text;    /* _text's address (0: not known) */
+} ksyms;
+
+static int cmp_name(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-const char *kcheck_kprobe_reason(const char *fn, int err, char *buf, size_t size) {
-  if (access("/sys/bus/event_source/devices/kprobe", F_OK) != 0 &&
-      access("/sys/kernel/tracing/kprobe_events", F_OK) != 0 &&
-      access("/sys/kernel/debug/tracing/kprobe_events", F_OK) != 0) {
+static void ksyms_load(const BoObject *o) {
+  ksyms.loaded = true;
+  ksyms.names = calloc(o->nprobes + 1, sizeof *ksyms.names);
+  for (uint32_t i = 0; i < o->nprobes; i++)
+    if ((o->probes[i].kind == BO_KPROBE || o->probes[i].kind == BO_FENTRY) && o->probes[i].target)
+      ksyms.names[ksyms.n++] = (char *)o->probes[i].target;
+  qsort(ksyms.names, ksyms.n, sizeof *ksyms.names, cmp_name);
+  size_t u = 0;
+  for (size_t i = 0; i < ksyms.n; i++)
+    if (!u || strcmp(ksyms.names[u - 1], ksyms.names[i])) ksyms.names[u++] = ksyms.names[i];
+  ksyms.n = u;
+  ksyms.count = calloc(u + 1, sizeof *ksyms.count);
+  ksyms.addrs = calloc(u + 1, sizeof *ksyms.addrs);
+  FILE *f = fopen("/proc/kallsyms", "r");
+  if (!f) return;
+  ksyms.readable = true;
+  char line[512];
+  while (fgets(line, sizeof line, f)) {
+    /* "ADDR T name[\t[module]]" */
+    char *sp = strchr(line, ' ');
+    if (!sp || !sp[1] || sp[2] != ' ' || (sp[1] != 't' && sp[1] != 'T')) continue;
+    char *name = sp + 3;
+    name[strcspn(name, "\t\n")] = 0;
+    uint64_t addr = strtoull(line, NULL, 16);
+    if (!strcmp(name, "_text")) ksyms.text = addr;
+    char **hit = bsearch(&name, ksyms.names, ksyms.n, sizeof *ksyms.names, cmp_name);
+    if (!hit) continue;
+    size_t i = (size_t)(hit - ksyms.names);
+    uint32_t c = ksyms.count[i]++;
+    if (!(c & (c - 1))) /* 0, 1, 2, 4, ...: room for twice as many */
+      ksyms.addrs[i] = realloc(ksyms.addrs[i], (c ? 2 * c : 1) * sizeof **ksyms.addrs);
+    ksyms.addrs[i][c] = addr;
+  }
+  fclose(f);
+}
+
+int kcheck_kfunc_addrs(const char *fn, uint64_t offset, const uint64_t **addrs) {
+  char **hit = ksyms.readable ? bsearch(&fn, ksyms.names, ksyms.n, sizeof *ksyms.names, cmp_name)
+                              : NULL;
+  size_t i = hit ? (size_t)(hit - ksyms.names) : 0;
+  /* one function of that name (or none, or cannot tell): by name */
+  if (!hit || ksyms.count[i] < 2) return 0;
+  /* kallsyms shows 0 for every address to a process that may not see them */
+  if (!ksyms.text) return -1;
+  if (!offset) {
+    *addrs = ksyms.addrs[i];
+    return (int)ksyms.count[i];
+  }
+  for (uint32_t k = 0; k < ksyms.count[i]; k++)
+    if (ksyms.addrs[i][k] == ksyms.text + offset) {
+      *addrs = &ksyms.addrs[i][k];
+      return 1;
+    }
+  return -1;
+}
+
+/* How many text symbols of the running kernel are named fn (one of the
+ * object's functions), or -1 when kallsyms cannot be read. */
+static int ksym_count(const char *fn) {
+  if (!ksyms.readable) return -1;
+  char **hit = bsearch(&fn, ksyms.names, ksyms.n, sizeof *ksyms.names, cmp_name);
+  return hit ? (int)ksyms.count[hit - ksyms.names] : -1;
+}
+
+/* The functions ftrace can call out of (tracefs's available_filter_functions),
+ * read once: BPF reaches a kernel function only through them, with a BPF
+ * trampoline (fentry) or with a kprobe (a kprobe on any other function is
+ * refused unless the kernel has CONFIG_KPROBE_EVENTS_ON_NOTRACE).  names
+ * point into text, sorted. */
+static struct {
+  bool loaded;
+  char *text;
+  char **names;
+  size_t n;
+} traceable;
+
+static void traceable_load(void) {
+  traceable.loaded = true;
+  static const char *const paths[] = {"/sys/kernel/tracing/available_filter_functions",
+                                      "/sys/kernel/debug/tracing/available_filter_functions"};
+  FILE *f = NULL;
+  for (size_t i = 0; !f && i < sizeof paths / sizeof *paths; i++) f = fopen(paths[i], "r");
+  if (!f) return;
+  StrBuf sb;
+  sb_init(&sb);
+  char buf[65536];
+  size_t got;
+  while ((got = fread(buf, 1, sizeof buf, f)) > 0) sb_append(&sb, buf, got);
+  bool ok = !ferror(f);
+  fclose(f);
+  if (!ok || !sb.len) {
+    sb_free(&sb);
+    return;
+  }
+  traceable.text = sb.data; /* kept: the names point into it */
+  size_t cap = 0;
+  /* "name" or "name [module]", a line each */
+  for (char *line = traceable.text; *line;) {
+    char *end = strchr(line, '\n');
+    if (end) *end = 0;
+    char *sp = strchr(line, ' ');
+    if (sp) *sp = 0;
+    if (*line) {
+      if (traceable.n == cap) {
+        cap = cap ? cap * 2 : 4096;
+        traceable.names = realloc(traceable.names, cap * sizeof *traceable.names);
+      }
+      traceable.names[traceable.n++] = line;
+    }
+    if (!end) break;
+    line = end + 1;
+  }
+  qsort(traceable.names, traceable.n, sizeof *traceable.names, cmp_name);
+}
+
+/* 1: ftrace can call out of fn; 0: it cannot; -1: cannot tell (no tracefs). */
+static int is_traceable(const char *fn) {
+  if (!traceable.loaded) traceable_load();
+  if (!traceable.n) return -1;
+  return bsearch(&fn, traceable.names, traceable.n, sizeof *traceable.names, cmp_name) != NULL;
+}
+
+void kcheck_free(void) {
+  for (size_t i = 0; ksyms.addrs && i < ksyms.n; i++) free(ksyms.addrs[i]);
+  free(ksyms.addrs);
+  free(ksyms.names);
+  free(ksyms.count);
+  memset(&ksyms, 0, sizeof ksyms);
+  free(traceable.names);
+  free(traceable.text);
+  memset(&traceable, 0, sizeof traceable);
+}
+
+bool kcheck_has_kprobes(void) {
+  return access("/sys/bus/event_source/devices/kprobe", F_OK) == 0 ||
+         access("/sys/kernel/tracing/kprobe_events", F_OK) == 0 ||
+         access("/sys/kernel/debug/tracing/kprobe_events", F_OK) == 0;
+}
+
+const char *kcheck_kfunc_reason(const char *fn, bool fentry, int err, char *buf, size_t size) {
+  if (!fentry && !kcheck_has_kprobes())
     snprintf(buf, size, "the running kernel (%s) has no kprobes (CONFIG_KPROBES, "
              "CONFIG_KPROBE_EVENTS)", release());
-  } else if (!in_kallsyms(fn)) {
+  else if (ksym_count(fn) == 0)
     snprintf(buf, size, "the running kernel (%s) has no function '%s'", release(), fn);
-  } else {
-    snprintf(buf, size, "the kernel refused a kprobe on '%s': %s", fn, strerror(err));
-  }
+  else if (ksym_count(fn) > 1)
+    snprintf(buf, size, "the running kernel (%s) has %d functions named '%s', and none is "
+             "the one the object was built for", release(), ksym_count(fn), fn);
+  else if (is_traceable(fn) == 0)
+    snprintf(buf, size, "the running kernel (%s) does not trace '%s' (it is not in "
+             "available_filter_functions)", release(), fn);
+  else
+    snprintf(buf, size, "the kernel refused %s on '%s': %s", fentry ? "a BPF trampoline" : "a kprobe",
+             fn, strerror(err));
   return buf;
 }
 
@@ -223,26 +366,48 @@ static bool fentry_works(int id) {
   return link >= 0;
 }
 
+/* Can a BPF trampoline take vmlinux function id's arguments?  x86's take
+ * at most 6 in Linux 6.1 (more since), and no struct passed by value. */
+static bool trampoline_args_fit(const struct btf *b, int id) {
+  const struct btf_type *fn = btf__type_by_id(b, (unsigned)id);
+  const struct btf_type *proto = fn ? btf__type_by_id(b, fn->type) : NULL;
+  if (!proto || !btf_is_func_proto(proto) || btf_vlen(proto) > 6) return false;
+  const struct btf_param *a = btf_params(proto);
+  for (unsigned i = 0; i < btf_vlen(proto); i++) {
+    const struct btf_type *t = btf__type_by_id(b, a[i].type);
+    while (t && (btf_is_mod(t) || btf_is_typedef(t))) t = btf__type_by_id(b, t->type);
+    if (t && btf_is_composite(t)) return false;
+  }
+  return true;
+}
+
 int kcheck_kfunc(const BoObject *o, bool *left_out) {
   bool any = false;
-  for (uint32_t i = 0; i < o->nprobes; i++) any |= o->probes[i].kind == BO_FENTRY;
+  for (uint32_t i = 0; i < o->nprobes; i++)
+    any |= o->probes[i].kind == BO_FENTRY || o->probes[i].kind == BO_KPROBE;
   if (!any) return 0;
+  ksyms_load(o);
   const char *want = getenv("CTAP_KFUNC");
   bool force_kprobe = want && !strcmp(want, "kprobe");
   Kbtf k = {.vmlinux = force_kprobe ? NULL : btf__load_vmlinux_btf()};
-  /* whether trampolines work at all: tried on the first vmlinux function */
+  /* whether trampolines work at all: tried once, on the first function
+   * that could take one */
   bool works = false, tried = false;
   int used = 0;
   for (uint32_t i = 0; i < o->nprobes; i++) {
     const BoProbe *p = &o->probes[i];
     if (p->kind != BO_FENTRY) continue;
-    /* the group's fentry programs, if each function has BTF here */
+    /* the group's fentry programs, if each of its functions can take a
+     * trampoline here: a vmlinux function with BTF that ftrace traces,
+     * the only one of its name */
     bool fentry = k.vmlinux != NULL;
     for (uint32_t j = 0; fentry && j < o->nprobes; j++) {
       const BoProbe *q = &o->probes[j];
       if (q->kind != BO_FENTRY || q->sequence != p->sequence || !q->target) continue;
       int obj_fd, id = func_btf_id(&k, q->target, &obj_fd);
-      if (!id) fentry = false;
+      if (!id || is_traceable(q->target) == 0 || ksym_count(q->target) > 1 ||
+          (!obj_fd && !trampoline_args_fit(k.vmlinux, id)))
+        fentry = false;
       else if (!tried && !obj_fd) {
         tried = true;
         works = fentry_works(id);

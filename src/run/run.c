@@ -292,9 +292,20 @@ static bool attach(Session *s, const BoProbe *p, Links *links) {
     }
     return true;
   }
-  case BO_KPROBE:
-    l = bpf_program__attach_kprobe(prog, (p->flags & BO_PROBE_RETURN) != 0, p->target);
+  case BO_KPROBE: {
+    /* by name, or at each address of the functions it means (kcheck.h) */
+    bool ret = (p->flags & BO_PROBE_RETURN) != 0;
+    const uint64_t *addrs = NULL;
+    int n = p->target ? kcheck_kfunc_addrs(p->target, p->offset, &addrs) : 0;
+    if (n == 0) l = bpf_program__attach_kprobe(prog, ret, p->target);
+    else errno = EADDRNOTAVAIL;
+    for (int i = 0; i < n; i++) {
+      LIBBPF_OPTS(bpf_kprobe_opts, ko, .retprobe = ret, .offset = (size_t)addrs[i]);
+      if (l) add_link(links, l);
+      if (!(l = bpf_program__attach_kprobe_opts(prog, NULL, &ko))) break;
+    }
     break;
+  }
   case BO_FENTRY:
     l = bpf_program__attach_trace(prog);
     break;
@@ -336,9 +347,19 @@ static bool attach(Session *s, const BoProbe *p, Links *links) {
     int err = errno;
     if (p->flags & BO_PROBE_OPTIONAL) return true;
     char why[256];
+    if ((p->kind == BO_KPROBE || p->kind == BO_FENTRY) && p->target && kcheck_has_kprobes()) {
+      /* as stap: one function the kernel will not probe is a warning,
+       * and the session goes on with the others */
+      if (!s->opt->no_warnings)
+        fprintf(stderr, "WARNING: probe %s registration error [man warning::pass5] (rc %d): %s\n",
+                p->point, -err, kcheck_kfunc_reason(p->target, p->kind == BO_FENTRY, err, why,
+                                                     sizeof why));
+      return true;
+    }
     fail("cannot attach probe %s: %s", p->point,
-         p->kind == BO_KPROBE && p->target ? kcheck_kprobe_reason(p->target, err, why, sizeof why)
-                                           : strerror(err));
+         p->kind == BO_KPROBE && p->target
+             ? kcheck_kfunc_reason(p->target, false, err, why, sizeof why)
+             : strerror(err));
     return false;
   }
   add_link(links, l);
@@ -612,6 +633,7 @@ done:
   free(s->map_fds);
   free(s->left_out);
   session_free_user(s);
+  kcheck_free();
   sb_free(&libbpf_log);
   bo_free(&s->obj);
   return status;
