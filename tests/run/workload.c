@@ -38,6 +38,8 @@
  *   func N          calls ctap_workload_func(a, b) N times, the k-th call
  *                   (k = 1..N) with a = k and b = k * 10000000000; each
  *                   returns a + b = k * 10000000001.
+ *   sockets N       N socket(AF_UNIX, SOCK_DGRAM, 0) (descriptors 3 to
+ *                   N + 2, all open at once), then close(3) ... close(N + 2).
  *   exec PATH [ARG]...
  *                   execv(PATH, [PATH, ARG...]) (the remaining words are
  *                   its arguments, not subcommands).  Exit status 127 if
@@ -57,6 +59,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -84,7 +87,8 @@ static void usage(void)
 {
   static const char msg[] =
       "usage: ctap-workload {reads N SIZE | writes N SIZE | badread N | getppid N | syscalls |\n"
-      "                      sleep MS | spin MS | tick MS N | func N | exec PATH [ARG]...}...\n";
+      "                      sleep MS | spin MS | tick MS N | func N | sockets N |\n"
+      "                      exec PATH [ARG]...}...\n";
   (void)!write(2, msg, sizeof msg - 1);
   _exit(2);
 }
@@ -200,6 +204,13 @@ int main(int argc, char **argv)
       long n = number(argv[i++]);
       for (long k = 1; k <= n; k++)
         func_sink = func_ptr((int)k, k * 10000000000L);
+    } else if (!strcmp(cmd, "sockets")) {
+      long n = number(argv[i++]);
+      for (long k = 0; k < n; k++)
+        if (socket(AF_UNIX, SOCK_DGRAM, 0) < 0)
+          _exit(6);
+      for (long k = 0; k < n; k++)
+        close((int)(3 + k));
     } else if (!strcmp(cmd, "exec")) {
       if (i >= argc)
         usage();

@@ -14,7 +14,8 @@
 # --shell: the console (ttyS0) is this terminal, with a shell on it; the
 #   guest powers off when the shell exits (or leave qemu with Ctrl-A X).
 # --jobs DIR: runs every DIR/NAME.sh (in name order) in the guest with
-#   busybox sh, from /work, each with a time limit (--timeout, default 30 s),
+#   busybox sh, from /work, each with a time limit (--timeout, default 30 s,
+#   or the seconds DIR/NAME.timeout holds),
 #   and writes into OUT (created if need be; it must be empty):
 #     NAME.stdout NAME.stderr  the job's output, byte for byte
 #     NAME.rc                  its exit status
@@ -193,6 +194,10 @@ if [[ $mode == jobs ]]; then
     n=$(basename "$j" .sh)
     [[ $n =~ ^[A-Za-z0-9._-]+$ ]] || die "job name $n: use letters, digits, '.', '_' and '-'"
     cp "$j" "$rootfs/jobs/"
+    if [[ -f $jobs/$n.timeout ]]; then
+      [[ $(<"$jobs/$n.timeout") =~ ^[0-9]+$ ]] || die "$jobs/$n.timeout: not a number of seconds"
+      cp "$jobs/$n.timeout" "$rootfs/jobs/"
+    fi
   done
   shopt -u nullglob
 fi
@@ -258,8 +263,10 @@ while kill -0 "$qpid" 2>/dev/null; do
       fi ;;
     job*)
       cur=${state#job }
-      if ((elapsed >= timeout + 30)); then
-        status="hung $cur" reason="job $cur did not finish within $((timeout + 30)) s (its limit is $timeout s)"
+      limit=$timeout
+      [[ -f $jobs/$cur.timeout ]] && limit=$(<"$jobs/$cur.timeout")
+      if ((elapsed >= limit + 30)); then
+        status="hung $cur" reason="job $cur did not finish within $((limit + 30)) s (its limit is $limit s)"
         break
       fi ;;
     done)

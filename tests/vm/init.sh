@@ -4,7 +4,8 @@
 # It mounts the pseudo file systems the runtime needs, then, as
 # /etc/ctap-vm.conf says (MODE, TIMEOUT, WORKLOAD: the workload's path):
 #   MODE=jobs   runs every /jobs/NAME.sh in name order, each with
-#               `timeout TIMEOUT` from /work, and sends each one's standard
+#               `timeout TIMEOUT` (or the seconds /jobs/NAME.timeout
+#               holds) from /work, and sends each one's standard
 #               output, standard error and exit status to the host over the
 #               second serial port (ttyS1), then powers off;
 #   MODE=shell  starts an interactive shell on the console (ttyS0) and
@@ -93,16 +94,18 @@ for job in /jobs/*.sh; do
   name=${name%.sh}
   kmsg "begin $name"
   send BEGIN "$name"
+  limit=$TIMEOUT
+  [ -f "/jobs/$name.timeout" ] && limit=$(cat "/jobs/$name.timeout")
   start=$(now_ms)
   # A job gets TERM at its time limit and KILL 5 s later; busybox's
   # timeout then exits with the job's status (143 or 137), so a time-out
   # is told by the elapsed time as well.
-  (cd /work && exec timeout -s TERM -k 5 "$TIMEOUT" sh "$job") \
+  (cd /work && exec timeout -s TERM -k 5 "$limit" sh "$job") \
     </dev/null >/tmp/job.out 2>/tmp/job.err 3>&-
   rc=$?
   ms=$(($(now_ms) - start))
   timedout=0
-  if { [ $rc = 143 ] || [ $rc = 137 ]; } && [ $ms -ge $((TIMEOUT * 1000 - 100)) ]; then
+  if { [ $rc = 143 ] || [ $rc = 137 ]; } && [ $ms -ge $((limit * 1000 - 100)) ]; then
     timedout=1
   fi
   kmsg "end $name"

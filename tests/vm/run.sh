@@ -27,6 +27,9 @@
 #                 the guest's kernel lacks
 #   NAME.env      optional: one line of VAR=value settings for staprun's
 #                 environment (e.g. CTAP_KFUNC=kprobe)
+#   NAME.timeout  optional: the time limit in the guest, in seconds, for
+#                 a test that needs more than VM_TIMEOUT (attaching and
+#                 detaching hundreds of probes under TCG)
 #   NAME.filter   optional: a bash script that reads staprun's standard
 #                 output on stdin and writes what NAME.out must match (for
 #                 output that names other processes or varies by timing)
@@ -238,6 +241,7 @@ for id in "${ids[@]}"; do
     done
   fi
   printf 'exec %sstaprun %s %s.bo\n' "$srenv" "$sropts" "$mod" >> "$job"
+  [[ -f $base.timeout ]] && cp "$base.timeout" "$scratch/jobs/$id.timeout"
   built[$id]=1
 done
 
@@ -275,7 +279,7 @@ for id in "${ids[@]}"; do
   problems=
   if [[ ! -f $o/$id.rc ]]; then
     case $status in
-      "hung $id") problems+="hung the guest: no result within $((TIMEOUT + 30)) s; the guest was killed"$'\n' ;;
+      "hung $id") problems+="hung the guest: no result within its time limit and 30 s more; the guest was killed"$'\n' ;;
       "died $id") problems+="the guest ended while it ran"$'\n' ;;
       hung* | died*) problems+="not run: the guest ${status%% *} during ${status#* }"$'\n' ;;
       *) problems+="no result from the guest (guest: $status)"$'\n' ;;
@@ -285,7 +289,7 @@ for id in "${ids[@]}"; do
     want_rc=0
     [[ -f $base.rc ]] && want_rc=$(< "$base.rc")
     if [[ -f $o/$id.timedout ]]; then
-      problems+="timed out after $TIMEOUT s (exit $rc)"$'\n'
+      problems+="timed out after $( [[ -f $base.timeout ]] && cat "$base.timeout" || echo "$TIMEOUT") s (exit $rc)"$'\n'
     elif [[ $rc != "$want_rc" ]]; then
       problems+="exit status $rc, expected $want_rc"$'\n'
     fi
