@@ -36,8 +36,9 @@
 # NAME.stp may be a symbolic link to one of examples/, which must run
 # unchanged.
 # On the host, each test is built as
-#   cd SCRATCH && stap --runtime=bpf -p4 -r KBUILD ARGS -m MOD NAME.stp ARGV
-# (MOD is NAME with '-' as '_'; KBUILD the guest kernel's build tree), which
+#   cd SCRATCH && stap --runtime=bpf -p4 -r RELEASE ARGS -m MOD NAME.stp ARGV
+# (MOD is NAME with '-' as '_'; RELEASE the guest kernel's, which stap
+# finds in the kernel cache), which
 # must succeed with an empty standard error; in the guest it runs as
 #   cd /work && staprun STAPRUN-OPTIONS MOD.bo
 # with a time limit (VM_TIMEOUT, default 30 s).  $WORKLOAD, in all three
@@ -138,7 +139,9 @@ if ! kernel=$(bash "$ROOT/scripts/fetch-debian-kernel.sh" 2> "$scratch/fetch.err
   exit 0
 fi
 release=$(< "$kernel/release")
-kbuild=$kernel/root/lib/modules/$release/build
+# stap -r RELEASE finds the fetched kernel in the kernel cache, as the
+# seeds build for their targets: stap -r KERNEL_VERSION -m NAME -p4.
+export CTAP_KERNEL_CACHE=${kernel%/*}
 
 # compare WHAT EXPECTED-FILE ACTUAL-FILE: append a diff to $problems.
 compare() {
@@ -188,7 +191,7 @@ for id in "${ids[@]}"; do
   [[ -f $base.staprun ]] && sropts=$(< "$base.staprun")
   srenv=
   [[ -f $base.env ]] && srenv="env $(< "$base.env") "
-  ropt=(-r "$kbuild")
+  ropt=(-r "$release")
   [[ $variant == .here-to-guest || -f $base.built-here ]] && ropt=()
   where="(guest)"
   [[ $variant == .guest-to-here ]] && where="(here)" outdir[$id]=$scratch/here
