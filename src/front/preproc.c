@@ -38,24 +38,32 @@ static void *grow_array(Arena *a, void *items, size_t len, size_t *cap, size_t s
   return n;
 }
 
-/* A token list being collected. */
-typedef struct TokBuf {
-  TokList list; /* what has been collected */
-  size_t cap;   /* room in list.toks */
-} TokBuf;
+/* Token lists (macro bodies, arguments) are collected on the PP's stack
+ * and stored in the arena at their exact length once complete; lists
+ * nest (an argument may invoke a macro), so one stack serves them all.
+ * store_list(pp, mark) ends the list begun when the stack held mark
+ * tokens. */
 
-static void tokbuf_push(PP *pp, TokBuf *b, const Token *t) {
-  if (b->list.len == b->cap)
-    b->list.toks = grow_array(pp->arena, b->list.toks, b->list.len, &b->cap, sizeof *t);
-  b->list.toks[b->list.len++] = *t;
+static void push_token(PP *pp, const Token *t) {
+  if (pp->nstack == pp->stack_cap) {
+    pp->stack_cap = pp->stack_cap ? pp->stack_cap * 2 : 64;
+    pp->stack = xrealloc(pp->stack, pp->stack_cap * sizeof *pp->stack);
+  }
+  pp->stack[pp->nstack++] = *t;
 }
 
-/* The collected list, its tokens now stored: each fresh one becomes its
- * own origin. */
-static TokList tokbuf_finish(TokBuf *b) {
-  for (size_t i = 0; i < b->list.len; i++)
-    if (!b->list.toks[i].origin) b->list.toks[i].origin = &b->list.toks[i];
-  return b->list;
+/* The list, its tokens now stored: each fresh one becomes its own
+ * origin. */
+static TokList store_list(PP *pp, size_t mark) {
+  TokList l = {NULL, pp->nstack - mark};
+  if (l.len) {
+    l.toks = arena_alloc(pp->arena, l.len * sizeof *l.toks);
+    memcpy(l.toks, pp->stack + mark, l.len * sizeof *l.toks);
+    for (size_t i = 0; i < l.len; i++)
+      if (!l.toks[i].origin) l.toks[i].origin = &l.toks[i];
+  }
+  pp->nstack = mark;
+  return l;
 }
 
 static PPSource *new_source(PP *pp) {
@@ -83,6 +91,7 @@ void pp_init(PP *pp, Lexer *lx, const PPEnv *env, HashMap *defines,
 }
 
 void pp_free(PP *pp) {
+  free(pp->stack);
   if (pp->arg_files) {
     for (int i = 0; i < pp->env->nargs && !pp->owner; i++)
       if (pp->arg_files[i]) source_free(pp->arg_files[i]);
@@ -242,18 +251,19 @@ static void parse_define(PP *pp, const Token *at) {
     return;
   }
   int depth = 0;
-  TokBuf body = {0};
+  size_t mark = pp->nstack;
   for (;;) {
     raw_next(pp, &t);
     if (t.kind == TK_EOF) {
+      pp->nstack = mark;
       pp_error(pp, at, "unterminated macro body (missing '%s')", "%)");
       return;
     }
     if (is_op(&t, OP_PP_IF)) depth++;
     if (is_op(&t, OP_PP_END) && depth-- == 0) break;
-    tokbuf_push(pp, &body, &t);
+    push_token(pp, &t);
   }
-  m->body = tokbuf_finish(&body);
+  m->body = store_list(pp, mark);
   Macro *old = hashmap_get(pp->defines, m->name, strlen(m->name));
   if (old && old->loc.file == m->loc.file) {
     pp_error(pp, &name, "attempt to redefine macro '@%s' in the same file", m->name);
@@ -287,11 +297,12 @@ static TokList *collect_args(PP *pp, Macro *m, const Token *at) {
     pp_error(pp, &t, "expected '(' after macro '@%s'", m->name);
     return NULL;
   }
-  TokBuf cur = {0};
+  size_t mark = pp->nstack; /* the current argument's tokens */
   int depth = 0;
   for (;;) {
     expand_next(pp, &t);
     if (t.kind == TK_EOF) {
+      pp->nstack = mark;
       pp_error(pp, at, "unterminated argument list of macro '@%s'", m->name);
       return NULL;
     }
@@ -304,17 +315,19 @@ static TokList *collect_args(PP *pp, Macro *m, const Token *at) {
         break;
       else if (t.op == OP_COMMA && depth == 0) {
         if (nargs == cap) args = grow_array(pp->arena, args, nargs, &cap, sizeof *args);
-        args[nargs++] = tokbuf_finish(&cur);
-        cur = (TokBuf){0};
+        args[nargs++] = store_list(pp, mark);
         continue;
       }
     }
-    if (!count_expansion(pp, 1, at)) return NULL;
-    tokbuf_push(pp, &cur, &t);
+    if (!count_expansion(pp, 1, at)) {
+      pp->nstack = mark;
+      return NULL;
+    }
+    push_token(pp, &t);
   }
-  if (cur.list.len || nargs || m->params.len == 1) {
+  if (pp->nstack > mark || nargs || m->params.len == 1) {
     if (nargs == cap) args = grow_array(pp->arena, args, nargs, &cap, sizeof *args);
-    args[nargs++] = tokbuf_finish(&cur);
+    args[nargs++] = store_list(pp, mark);
   }
   if (nargs != m->params.len) {
     char *msg = arena_printf(pp->arena, "'@%s' takes %zu argument%s, given %zu",

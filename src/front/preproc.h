@@ -81,6 +81,9 @@ typedef struct PP {
   PPCond *conds;        /* open conditionals, innermost last */
   size_t nconds;        /* entries in conds */
   size_t conds_cap;     /* room in conds */
+  Token *stack;         /* the token lists being collected (malloc'd) */
+  size_t nstack;        /* tokens in stack */
+  size_t stack_cap;     /* room in stack */
   size_t expanded;      /* tokens produced by expansion so far */
   bool overflow;        /* expansion hit its bound: expand no more */
   bool has_pending;     /* pending holds a token */
