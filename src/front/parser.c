@@ -27,8 +27,10 @@ typedef struct Parser {
   uint64_t item_seq;      /* sequence number of the first token of the
                              item being parsed */
   const Token *item_origin; /* that token's origin */
-  void **stack;           /* the elements of the lists being collected */
+  void **stack;           /* the elements of the lists being collected,
+                             the file's items at the bottom */
   size_t nstack;          /* entries in stack */
+  size_t nitems;          /* the file's items so far (stack[0..nitems)) */
   size_t stack_cap;       /* room in stack (malloc'd) */
   int depth;              /* current nesting */
   bool allow_embedded;    /* embedded C is allowed (tapset or guru mode) */
@@ -138,6 +140,13 @@ static void list_push(Parser *P, void *item) {
     P->stack = xrealloc(P->stack, P->stack_cap * sizeof *P->stack);
   }
   P->stack[P->nstack++] = item;
+}
+
+/* A complete item joins the file's list (the stack holds nothing else
+ * when an item is complete). */
+static void add_item(Parser *P, Item *it) {
+  list_push(P, it);
+  P->nitems = P->nstack;
 }
 
 static Vec list_end(Parser *P, size_t mark) {
@@ -915,9 +924,21 @@ static Stmt *parse_statement(Parser *P) {
 
 /* ---- Probe points ---- */
 
+/* One alternative of a probe point sequence being expanded. */
 typedef struct CompList {
-  Vec comps; /* ProbeComp* */
+  Vec comps; /* ProbeComp*, at their exact length */
 } CompList;
+
+/* The alternative of components a followed by components b. */
+static CompList *comp_list(Parser *P, const Vec *a, const Vec *b) {
+  CompList *c = arena_alloc(P->arena, sizeof *c);
+  size_t n = a->len + b->len;
+  c->comps.items = arena_alloc(P->arena, n * sizeof *c->comps.items);
+  if (a->len) memcpy(c->comps.items, a->items, a->len * sizeof *a->items);
+  if (b->len) memcpy(c->comps.items + a->len, b->items, b->len * sizeof *b->items);
+  c->comps.len = c->comps.cap = n;
+  return c;
+}
 
 static bool glues(const Token *t) {
   return !t->space_before &&
@@ -954,21 +975,24 @@ static ProbeComp *parse_component(Parser *P) {
   return c;
 }
 
-static void parse_pp_sequence(Parser *P, Vec *out);
+/* The alternatives of pieces and sequences are pushed on the list stack;
+ * out_mark is where the list they join began. */
+static void parse_pp_sequence(Parser *P, size_t out_mark);
 
-/* piece -> '{' sequence { ',' sequence } '}' | component ; returns the
+/* piece -> '{' sequence { ',' sequence } '}' | component ; pushes the
  * alternatives, each a CompList */
-static void parse_pp_piece(Parser *P, Vec *out) {
+static void parse_pp_piece(Parser *P) {
   if (!at_op(P, OP_LBRACE)) {
-    CompList *l = arena_alloc(P->arena, sizeof *l);
-    vec_push(&l->comps, P->arena, parse_component(P));
-    vec_push(out, P->arena, l);
+    void *c = parse_component(P);
+    Vec one = {&c, 1, 1};
+    list_push(P, comp_list(P, &one, &(Vec){0}));
     return;
   }
   next(P);
   enter(P);
+  size_t mark = P->nstack;
   for (;;) {
-    parse_pp_sequence(P, out);
+    parse_pp_sequence(P, mark);
     if (accept_op(P, OP_RBRACE)) break;
     if (!accept_op(P, OP_COMMA)) expected(P, "',' or '}' in brace expansion");
   }
@@ -976,38 +1000,36 @@ static void parse_pp_piece(Parser *P, Vec *out) {
 }
 
 /* sequence -> piece { '.' piece }, expanded to the product of pieces */
-static void parse_pp_sequence(Parser *P, Vec *out) {
-  Vec acc = {0};
-  parse_pp_piece(P, &acc);
+static void parse_pp_sequence(Parser *P, size_t out_mark) {
+  size_t acc = P->nstack; /* the alternatives so far */
+  parse_pp_piece(P);
   while (at_op(P, OP_DOT)) {
     Token dot = next(P);
-    Vec alts = {0}, prod = {0};
-    parse_pp_piece(P, &alts);
-    if (acc.len * alts.len > MAX_BRACE_EXPANSION)
+    size_t alts = P->nstack; /* the next piece's */
+    parse_pp_piece(P);
+    size_t nacc = alts - acc, nalts = P->nstack - alts, prod = P->nstack;
+    if (nacc * nalts > MAX_BRACE_EXPANSION)
       fail_at(P, &dot, "brace expansion too large (more than %d probe points)",
               MAX_BRACE_EXPANSION);
-    for (size_t i = 0; i < acc.len; i++)
-      for (size_t j = 0; j < alts.len; j++) {
-        CompList *a = acc.items[i], *b = alts.items[j], *c;
-        c = arena_alloc(P->arena, sizeof *c);
-        for (size_t k = 0; k < a->comps.len; k++)
-          vec_push(&c->comps, P->arena, a->comps.items[k]);
-        for (size_t k = 0; k < b->comps.len; k++)
-          vec_push(&c->comps, P->arena, b->comps.items[k]);
-        vec_push(&prod, P->arena, c);
+    for (size_t i = 0; i < nacc; i++)
+      for (size_t j = 0; j < nalts; j++) {
+        CompList *a = P->stack[acc + i], *b = P->stack[alts + j];
+        list_push(P, comp_list(P, &a->comps, &b->comps));
       }
-    acc = prod;
+    /* The products replace the alternatives so far. */
+    memmove(P->stack + acc, P->stack + prod, nacc * nalts * sizeof *P->stack);
+    P->nstack = acc + nacc * nalts;
   }
-  for (size_t i = 0; i < acc.len; i++) vec_push(out, P->arena, acc.items[i]);
-  if (out->len > MAX_BRACE_EXPANSION)
+  if (P->nstack - out_mark > MAX_BRACE_EXPANSION)
     fail_at(P, peek(P), "brace expansion too large (more than %d probe points)",
             MAX_BRACE_EXPANSION);
 }
 
-/* probe_point -> sequence [ '?' | '!' ] [ 'if' '(' expression ')' ] */
-static void parse_probe_point(Parser *P, Vec *out) {
-  Vec seqs = {0};
-  parse_pp_sequence(P, &seqs);
+/* probe_point -> sequence [ '?' | '!' ] [ 'if' '(' expression ')' ]; pushes
+ * its expansion's probe points */
+static void parse_probe_point(Parser *P) {
+  size_t seqs = P->nstack;
+  parse_pp_sequence(P, seqs);
   bool optional = false, sufficient = false;
   if (accept_op(P, OP_QUESTION)) optional = true;
   else if (accept_op(P, OP_NOT)) optional = sufficient = true;
@@ -1018,21 +1040,23 @@ static void parse_probe_point(Parser *P, Vec *out) {
     cond = parse_expression(P);
     expect_op(P, OP_RPAREN);
   }
-  for (size_t i = 0; i < seqs.len; i++) {
-    CompList *l = seqs.items[i];
+  for (size_t i = seqs; i < P->nstack; i++) { /* each CompList becomes a point */
+    CompList *l = P->stack[i];
     ProbePoint *pp = arena_alloc(P->arena, sizeof *pp);
     pp->comps = l->comps;
     pp->optional = optional;
     pp->sufficient = sufficient;
     pp->cond = cond;
     pp->loc = ((ProbeComp *)l->comps.items[0])->loc;
-    vec_push(out, P->arena, pp);
+    P->stack[i] = pp;
   }
 }
 
-static void parse_probe_points(Parser *P, Vec *out) {
-  do parse_probe_point(P, out);
+static Vec parse_probe_points(Parser *P) {
+  size_t mark = P->nstack;
+  do parse_probe_point(P);
   while (accept_op(P, OP_COMMA));
+  return list_end(P, mark);
 }
 
 /* probe -> 'probe' probe_points block
@@ -1042,10 +1066,9 @@ static Item *parse_probe(Parser *P) {
   Item *it = arena_alloc(P->arena, sizeof *it);
   it->kind = I_PROBE;
   it->loc = kw.loc;
-  Vec first = {0};
   /* Parse the first list permissively, then decide what it was. */
   Token start = *peek(P); /* (consumed below, used after) */
-  parse_probe_points(P, &first);
+  Vec first = parse_probe_points(P);
   if (at_op(P, OP_ASSIGN) || at_op(P, OP_ADD_ASSIGN)) {
     it->alias = at_op(P, OP_ASSIGN) ? ALIAS_PROLOGUE : ALIAS_EPILOGUE;
     if (first.len != 1) fail_at(P, peek(P), "a probe alias defines exactly one name");
@@ -1056,7 +1079,7 @@ static Item *parse_probe(Parser *P) {
         fail_at(P, &start, "a probe alias name cannot be optional or conditional");
     }
     it->alias_names = first;
-    parse_probe_points(P, &it->points);
+    it->points = parse_probe_points(P);
     it->body = parse_block(P);
     /* probe a = b { prologue }, { epilogue } */
     if (it->alias == ALIAS_PROLOGUE && at_op(P, OP_COMMA) &&
@@ -1082,7 +1105,7 @@ static DeclType parse_type(Parser *P) {
 }
 
 /* global_var -> NAME [ '%' ] [ '[' NUMBER ']' ] [ '=' literal ] */
-static void parse_global_var(Parser *P, File *f, bool private_) {
+static void parse_global_var(Parser *P, bool private_) {
   Token t = expect_ident(P, "a global variable name");
   Item *it = arena_alloc(P->arena, sizeof *it);
   it->kind = I_GLOBAL;
@@ -1104,11 +1127,11 @@ static void parse_global_var(Parser *P, File *f, bool private_) {
     next(P);
     it->init = parse_literal(P, "a literal string or number as initializer");
   }
-  vec_push(&f->items, P->arena, it);
+  add_item(P, it);
 }
 
-static void parse_global(Parser *P, File *f, bool private_) {
-  do parse_global_var(P, f, private_);
+static void parse_global(Parser *P, bool private_) {
+  do parse_global_var(P, private_);
   while (accept_op(P, OP_COMMA));
 }
 
@@ -1125,19 +1148,21 @@ static Item *parse_function(Parser *P, bool private_) {
   if (accept_op(P, OP_COLON)) it->ret_type = parse_type(P);
   expect_op(P, OP_LPAREN);
   if (!accept_op(P, OP_RPAREN)) {
+    size_t mark = P->nstack;
     for (;;) {
       Token pt = expect_ident(P, "a parameter name");
-      for (size_t i = 0; i < it->params.len; i++)
-        if (strcmp(((Param *)it->params.items[i])->name, pt.text) == 0)
+      for (size_t i = mark; i < P->nstack; i++)
+        if (strcmp(((Param *)P->stack[i])->name, pt.text) == 0)
           fail_at(P, &pt, "duplicate parameter name '%s'", pt.text);
       Param *p = arena_alloc(P->arena, sizeof *p);
       p->name = pt.text;
       p->loc = pt.loc;
       if (accept_op(P, OP_COLON)) p->type = parse_type(P);
-      vec_push(&it->params, P->arena, p);
+      list_push(P, p);
       if (accept_op(P, OP_RPAREN)) break;
       if (!accept_op(P, OP_COMMA)) expected(P, "',' or ')'");
     }
+    it->params = list_end(P, mark);
   }
   if (accept_op(P, OP_COLON)) {
     const Token *n = peek(P);
@@ -1172,7 +1197,7 @@ static bool starts_item(const Token *t) {
 
 /* item -> probe | 'global' ... | function | 'private' ( 'global' ... |
  *         function | global_var ... ) | EMBEDDED */
-static void parse_item(Parser *P, File *f) {
+static void parse_item(Parser *P) {
   const Token *t = peek(P);
   Item *it = NULL;
   bool private_ = false;
@@ -1185,14 +1210,14 @@ static void parse_item(Parser *P, File *f) {
     } else {
       if (is_kw(t, KW_GLOBAL)) next(P);
       else if (t->kind != TK_IDENT) expected(P, "'global', 'function' or a variable name after 'private'");
-      parse_global(P, f, true);
+      parse_global(P, true);
       return;
     }
   } else if (is_kw(t, KW_PROBE)) {
     it = parse_probe(P);
   } else if (is_kw(t, KW_GLOBAL)) {
     next(P);
-    parse_global(P, f, private_);
+    parse_global(P, private_);
     return;
   } else if (is_kw(t, KW_FUNCTION)) {
     it = parse_function(P, false);
@@ -1210,7 +1235,7 @@ static void parse_item(Parser *P, File *f) {
     expected(P, "'probe', 'global', 'private', 'function', or '%{'");
   }
   it->file = P->file;
-  vec_push(&f->items, P->arena, it);
+  add_item(P, it);
 }
 
 File *parser_parse_file(PP *pp, const SourceFile *src, bool allow_embedded,
@@ -1224,7 +1249,7 @@ File *parser_parse_file(PP *pp, const SourceFile *src, bool allow_embedded,
     if (setjmp(P.fail)) {
       /* Skip to the next declaration (not the one that failed). */
       P.depth = 0;
-      P.nstack = 0; /* the failed item's unfinished lists */
+      P.nstack = P.nitems; /* the failed item's unfinished lists */
       if (diag->printed >= diag->max_errors) break;
       for (;;) {
         const Token *t = peek(&P);
@@ -1237,8 +1262,9 @@ File *parser_parse_file(PP *pp, const SourceFile *src, bool allow_embedded,
     if (t->kind == TK_EOF) break;
     P.item_seq = P.taken;
     P.item_origin = t->origin;
-    parse_item(&P, f);
+    parse_item(&P);
   }
+  f->items = list_end(&P, 0);
   free(P.stack);
   return f;
 }
