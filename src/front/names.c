@@ -76,14 +76,12 @@ static void grow(Names *n) {
   n->cap = cap;
 }
 
-const char *names_intern(Names *n, const char *s, size_t len) {
+/* A name not in the table yet (out of line: most names are found). */
+static __attribute__((noinline)) const char *insert(Names *n, const char *s,
+                                                    size_t len, uint32_t hash) {
   if ((n->len + 1) * 4 > n->cap * 3) grow(n);
-  uint32_t hash = hash_bytes(s, len);
   size_t mask = n->cap - 1, i = hash & mask;
-  for (const char *t; (t = n->slots[i]); i = (i + 1) & mask) {
-    const NameHead *h = head_of(t);
-    if (h->hash == hash && h->len == len && memcmp(t, s, len) == 0) return t;
-  }
+  while (n->slots[i]) i = (i + 1) & mask;
   NameHead *h = arena_alloc(n->arena, sizeof *h + len + 1);
   h->len = (uint32_t)len;
   h->hash = hash;
@@ -92,4 +90,16 @@ const char *names_intern(Names *n, const char *s, size_t len) {
   n->slots[i] = copy;
   n->len++;
   return copy;
+}
+
+const char *names_intern(Names *n, const char *s, size_t len) {
+  uint32_t hash = hash_bytes(s, len);
+  size_t mask = n->cap - 1;
+  /* (An empty table has cap 0: the loop does not run.) */
+  for (size_t i = hash & mask; n->cap && n->slots[i]; i = (i + 1) & mask) {
+    const char *t = n->slots[i];
+    const NameHead *h = head_of(t);
+    if (h->hash == hash && h->len == len && memcmp(t, s, len) == 0) return t;
+  }
+  return insert(n, s, len, hash);
 }

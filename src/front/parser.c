@@ -434,13 +434,16 @@ static Expr *parse_at(Parser *P) {
 }
 
 /* The print family are functions only: their names are not variables. */
-static bool is_print_function(const char *name) {
-  if (name[0] != 'p' && name[0] != 's') return false;
+static bool is_print_function(const Token *t) {
+  /* All of them are "print" or "sprint" and a suffix. */
+  if (t->len < 5 || (t->text[0] != 'p' && t->text[0] != 's') ||
+      memcmp(t->text + (t->text[0] == 's'), "print", 5) != 0)
+    return false;
   static const char *const names[] = {"print", "println", "printf", "printd",
                                       "printdln", "sprint", "sprintln",
                                       "sprintf", "sprintd", "sprintdln"};
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-    if (strcmp(name, names[i]) == 0) return true;
+    if (strcmp(t->text, names[i]) == 0) return true;
   return false;
 }
 
@@ -449,7 +452,8 @@ static bool is_print_function(const char *name) {
 static Expr *parse_call(Parser *P, const Token *name) {
   Expr *e = new_expr(P, E_CALL, name);
   e->name = name->text;
-  bool format = strcmp(name->text, "printf") == 0 || strcmp(name->text, "sprintf") == 0;
+  bool format = (name->len == 6 && memcmp(name->text, "printf", 6) == 0) ||
+                (name->len == 7 && memcmp(name->text, "sprintf", 7) == 0);
   if (format) {
     if (peek_n(P, 1)->kind != TK_STRING) {
       next(P);
@@ -505,7 +509,7 @@ static Expr *parse_primary(Parser *P) {
       return e;
     }
     if (at_op(P, OP_LPAREN)) return parse_call(P, &id);
-    if (is_print_function(id.text)) expect_op(P, OP_LPAREN);
+    if (is_print_function(&id)) expect_op(P, OP_LPAREN);
     Expr *v = new_expr(P, E_VAR, &id);
     v->name = id.text;
     if (!at_op(P, OP_LBRACKET)) return v;

@@ -661,16 +661,8 @@ static void begin_conditional(PP *pp, const Token *at) {
     pp_error(pp, at, "unterminated conditional (missing '%s')", "%)");
 }
 
-void pp_next(PP *pp, Token *t) {
-  /* Fast path: straight from the file, nothing open, an ordinary token. */
-  if (!pp->top->up && !pp->nconds) {
-    lexer_next(pp->top->lexer, t);
-    if (t->kind != TK_ARG && t->kind != TK_AT &&
-        !(t->kind == TK_OP && t->op >= OP_PP_IF && t->op <= OP_PP_END))
-      return;
-    pp->pending = *t;
-    pp->has_pending = true;
-  }
+/* pp_next() past its fast path. */
+static __attribute__((noinline)) void pp_next_slow(PP *pp, Token *t) {
   for (;;) {
     expand_next(pp, t);
     if (t->kind == TK_EOF) {
@@ -713,4 +705,17 @@ void pp_next(PP *pp, Token *t) {
       return;
     }
   }
+}
+
+void pp_next(PP *pp, Token *t) {
+  /* Fast path: straight from the file, nothing open, an ordinary token. */
+  if (!pp->top->up && !pp->nconds) {
+    lexer_next(pp->top->lexer, t);
+    if (t->kind != TK_ARG && t->kind != TK_AT &&
+        !(t->kind == TK_OP && t->op >= OP_PP_IF && t->op <= OP_PP_END))
+      return;
+    pp->pending = *t;
+    pp->has_pending = true;
+  }
+  pp_next_slow(pp, t);
 }
