@@ -215,7 +215,7 @@ static void print_expr_inner(StrBuf *out, const Expr *e) {
     sb_putc(out, ')');
     break;
   case E_EMBEDDED:
-    sb_printf(out, "%%{%s%%}", e->str);
+    sb_cat(out, "%{", e->str, "%}", NULL);
     break;
   }
 }
@@ -251,7 +251,7 @@ static void end_body(StrBuf *out, const Stmt *s) {
 
 static void print_foreach_head(StrBuf *out, const Stmt *s) {
   sb_puts(out, "foreach (");
-  if (s->value_var) sb_printf(out, "%s = ", s->value_var);
+  if (s->value_var) sb_cat(out, s->value_var, " = ", NULL);
   if (s->keys_bracketed) sb_putc(out, '[');
   for (size_t i = 0; i < s->keys.len; i++) {
     const Expr *k = s->keys.items[i];
@@ -263,7 +263,7 @@ static void print_foreach_head(StrBuf *out, const Stmt *s) {
   sb_puts(out, " in ");
   print_expr_prec(out, s->array, PREC_PRIMARY);
   if (s->sort_key == SORT_VALUE) {
-    if (s->sort_stat >= 0) sb_printf(out, " @%s", stat_op_name((StatOp)s->sort_stat));
+    if (s->sort_stat >= 0) sb_cat(out, " @", stat_op_name((StatOp)s->sort_stat), NULL);
     sb_putc(out, s->sort_dir > 0 ? '+' : '-');
   }
   if (s->e) {
@@ -365,7 +365,7 @@ static void print_stmt(StrBuf *out, const Stmt *s, int indent) {
     sb_puts(out, "try");
     print_body(out, s->body, indent);
     sb_puts(out, " catch");
-    if (s->catch_var) sb_printf(out, " (%s)", s->catch_var);
+    if (s->catch_var) sb_cat(out, " (", s->catch_var, ")", NULL);
     print_body(out, s->els, indent);
     sb_putc(out, '\n');
     break;
@@ -401,6 +401,16 @@ static void print_points(StrBuf *out, const Vec *v) {
   }
 }
 
+/* A decimal integer, as printf's %lld prints it (without its cost). */
+static void put_int(StrBuf *out, long long v) {
+  char buf[24], *p = buf + sizeof buf;
+  unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+  do *--p = (char)('0' + u % 10);
+  while (u /= 10);
+  if (v < 0) *--p = '-';
+  sb_append(out, p, (size_t)(buf + sizeof buf - p));
+}
+
 static const char *type_name(DeclType t) {
   return t == T_LONG ? "long" : t == T_STRING ? "string" : NULL;
 }
@@ -408,9 +418,13 @@ static const char *type_name(DeclType t) {
 static void print_item(StrBuf *out, const Item *it) {
   switch (it->kind) {
   case I_GLOBAL:
-    sb_printf(out, "%sglobal %s", it->private_ ? "private " : "", it->name);
+    sb_cat(out, it->private_ ? "private " : "", "global ", it->name, NULL);
     if (it->wrap) sb_putc(out, '%');
-    if (it->array_size) sb_printf(out, "[%lld]", (long long)it->array_size);
+    if (it->array_size) {
+      sb_putc(out, '[');
+      put_int(out, it->array_size);
+      sb_putc(out, ']');
+    }
     if (it->init) {
       sb_puts(out, " = ");
       printer_expr(out, it->init);
@@ -418,19 +432,22 @@ static void print_item(StrBuf *out, const Item *it) {
     sb_putc(out, '\n');
     break;
   case I_FUNCTION:
-    sb_printf(out, "%sfunction %s", it->private_ ? "private " : "", it->name);
-    if (it->ret_type) sb_printf(out, ":%s", type_name(it->ret_type));
+    sb_cat(out, it->private_ ? "private " : "", "function ", it->name, NULL);
+    if (it->ret_type) sb_cat(out, ":", type_name(it->ret_type), NULL);
     sb_putc(out, '(');
     for (size_t i = 0; i < it->params.len; i++) {
       const Param *p = it->params.items[i];
       if (i) sb_puts(out, ", ");
       sb_puts(out, p->name);
-      if (p->type) sb_printf(out, ":%s", type_name(p->type));
+      if (p->type) sb_cat(out, ":", type_name(p->type), NULL);
     }
     sb_putc(out, ')');
-    if (it->has_priority) sb_printf(out, ":%lld", (long long)it->priority);
+    if (it->has_priority) {
+      sb_putc(out, ':');
+      put_int(out, it->priority);
+    }
     if (it->code) {
-      sb_printf(out, " %%{%s%%}\n", it->code);
+      sb_cat(out, " %{", it->code, "%}\n", NULL);
     } else {
       print_body(out, it->body, 0);
       sb_putc(out, '\n');
@@ -451,7 +468,7 @@ static void print_item(StrBuf *out, const Item *it) {
     sb_putc(out, '\n');
     break;
   case I_EMBEDDED:
-    sb_printf(out, "%%{%s%%}\n", it->code);
+    sb_cat(out, "%{", it->code, "%}\n", NULL);
     break;
   }
 }
