@@ -65,16 +65,15 @@ static bool tok_is(const Token *t, TokKind kind, Op op) {
 
 /* Scan one script's tokens for "function NAME" and "probe NAME... =" (or
  * "+="); conditionals are not evaluated, so both branches count, which can
- * only load a file more than strictly needed. */
-static void index_script(TapsetLib *lib, Arena *a, const char *path) {
+ * only load a file more than strictly needed.  Token text is interned in
+ * scratch, which the whole scan shares. */
+static void index_script(TapsetLib *lib, Arena *a, Names *scratch, const char *path) {
   SourceFile *src = source_read(path, NULL);
   if (!src) return; /* reported when (if) the file is parsed */
-  Arena scratch;
-  arena_init(&scratch);
   Diag quiet;
   diag_init(&quiet, NULL);
   Lexer lx;
-  lexer_init(&lx, src, &scratch, NULL, &quiet);
+  lexer_init(&lx, src, scratch->arena, scratch, &quiet);
   Token prev = {.kind = TK_EOF}, t;
   for (lexer_next(&lx, &t); t.kind != TK_EOF; prev = t, lexer_next(&lx, &t)) {
     if (prev.kind != TK_KEYWORD) continue;
@@ -98,14 +97,22 @@ static void index_script(TapsetLib *lib, Arena *a, const char *path) {
       }
     }
   }
-  arena_destroy(&scratch);
   source_free(src);
 }
 
 static void ensure_index(TapsetLib *lib, Arena *a) {
   if (lib->indexed) return;
   lib->indexed = true;
-  for (size_t i = 0; i < lib->scripts.len; i++) index_script(lib, a, lib->scripts.items[i]);
+  /* Token text is needed only while a script is scanned: one scratch
+   * arena for the whole library, not one (and its first chunk) a script. */
+  Arena scratch;
+  arena_init(&scratch);
+  Names names;
+  names_init(&names, &scratch);
+  for (size_t i = 0; i < lib->scripts.len; i++)
+    index_script(lib, a, &names, lib->scripts.items[i]);
+  names_free(&names);
+  arena_destroy(&scratch);
 }
 
 const Vec *tapset_defining_function(TapsetLib *lib, Arena *a, const char *name) {
