@@ -1,11 +1,13 @@
 /* bench_front: pass-1 throughput in process, without start-up or output:
  * parses each file given REPEAT times (the first run pays for fresh
  * memory, later runs reuse it) and prints MB/s for parsing alone and for
- * parsing plus the -p1 printer.  Usage: bench_front REPEAT FILE...
+ * parsing plus the -p1 printer, with the page faults of the first and the
+ * best run.  Usage: bench_front REPEAT FILE...
  * (BENCH_TAPSET_DIR: the library whose .stpm macros tapset files use;
  * BENCH_PARSE_ONLY: skip the printer runs) */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "common/arena.h"
@@ -18,6 +20,13 @@ static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Page faults of this process so far. */
+static long faults(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_minflt + ru.ru_majflt;
 }
 
 static const PPEnv env = {
@@ -66,18 +75,23 @@ int main(int argc, char **argv) {
   int prints = getenv("BENCH_PARSE_ONLY") ? 0 : 1;
   for (int print = 0; print <= prints; print++) {
     double best = 1e9, first = 0;
+    long first_faults = 0, best_faults = 0;
     size_t bytes = 0;
     int errors = 0;
     for (int r = 0; r < repeat; r++) {
+      long f0 = faults();
       double t0 = now();
       bytes = run(argv + 2, argc - 2, print, &errors);
       double t = now() - t0;
-      if (r == 0) first = t;
-      if (t < best) best = t;
+      long f = faults() - f0;
+      if (r == 0) first = t, first_faults = f;
+      if (t < best) best = t, best_faults = f;
     }
-    printf("%-14s %8zu bytes  first %7.2f ms (%6.1f MB/s)  best %7.2f ms (%6.1f MB/s)%s\n",
+    printf("%-11s %7zu bytes  first %6.2f ms (%5.1f MB/s, %4ld faults)  "
+           "best %6.2f ms (%5.1f MB/s, %4ld faults)%s\n",
            print ? "parse+print" : "parse", bytes, first * 1e3, bytes / first / 1e6,
-           best * 1e3, bytes / best / 1e6, errors ? "  (with parse errors)" : "");
+           first_faults, best * 1e3, bytes / best / 1e6, best_faults,
+           errors ? "  (with parse errors)" : "");
   }
   return 0;
 }

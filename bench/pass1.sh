@@ -132,6 +132,12 @@ if command -v valgrind >/dev/null; then
        awk '/refs:/{gsub(",","",$NF); print $NF}')
   awk -v ir="$ir" -v b="$big_bytes" 'BEGIN{printf "%-44s %d instructions (%.0f per byte)\n", "ctap -p1 generated script, callgrind:", ir, ir/b}'
 fi
+# So are page faults (GNU time): on a VM where a fault costs microseconds,
+# the memory a run touches can matter more than its instructions.
+if [[ -x /usr/bin/time ]]; then
+  read -r faults rss < <(/usr/bin/time -f '%R %M' "$ctap" -p1 "$big" 2>&1 >/dev/null | tail -n 1)
+  awk -v f="$faults" -v k="$rss" 'BEGIN{printf "%-44s %d page faults, peak RSS %.1f MB\n", "ctap -p1 generated script:", f, k/1024}'
+fi
 
 # LeakSanitizer on the large script.
 if [[ -x $ctap_asan ]]; then
