@@ -28,7 +28,7 @@
 
 #define BO_META_SECTION ".ctap.meta"
 #define BO_USER_SECTION ".ctap.user"
-#define BO_FORMAT_VERSION 3
+#define BO_FORMAT_VERSION 4
 /* The encoding shared by bo_write and bo_read: .ctap.meta starts with
  * BO_META_MAGIC; a string length of BO_NULL_STR stands for NULL. */
 #define BO_META_MAGIC "CTAPMETA"
@@ -192,6 +192,11 @@ typedef struct BoGlobal {
   uint32_t type;        /* BO_LONG, BO_STRING, BO_STATS */
   uint32_t arity;       /* 0: scalar, else number of indices */
   uint8_t index[9];     /* index types (BO_LONG or BO_STRING) */
+  uint32_t index_size[9]; /* the bytes each index takes in the key, in
+                           order: 8 for a number; for a string, a
+                           multiple of 8 up to maxstringlen (pass 3
+                           narrows it where every value stored there is
+                           known to be shorter) */
   uint32_t map;         /* arrays and statistics: their map; scalars:
                            the globals map */
   uint32_t offset;      /* scalars: byte offset in the globals map value */
@@ -366,6 +371,22 @@ enum { BO_RE_MATCH, BO_RE_MATCHED, BO_RE_NGROUPS };
 /* foreach sorting (the low byte of BO_H_FOREACH_START's sort). */
 enum { BO_SORT_NONE = 0, BO_SORT_VALUE = 1, BO_SORT_KEY0 = 2 };
 enum { BO_SORT_ASC = 1, BO_SORT_DESC = 2 };
+
+/* What is wrong with array g's key layout in o (its index sizes against
+ * their types and the limits, their sum against its map's key size), or
+ * NULL: what bo_write and bo_read check, so that staprun may walk a key
+ * by index_size. */
+static inline const char *bo_global_key_check(const BoObject *o, const BoGlobal *g) {
+  if (g->arity == 0 || g->arity > 9 || g->map >= o->nmaps) return NULL;
+  uint64_t sum = 0;
+  for (uint32_t j = 0; j < g->arity; j++) {
+    uint32_t n = g->index_size[j];
+    if (g->index[j] == BO_STRING ? n < 8 || n % 8 || n > o->limits.maxstringlen : n != 8)
+      return "an index's size in the key does not fit its type";
+    sum += n;
+  }
+  return sum == o->maps[g->map].key_size ? NULL : "its indices do not make its map's key";
+}
 
 /* Write obj to path as an ELF object.  False with a message in *err. */
 bool bo_write(const BoObject *obj, const char *path, const char **err);

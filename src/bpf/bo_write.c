@@ -45,7 +45,8 @@
  *                target, symbol, u64 offset, i64 period, randomize,
  *                sequence, u32 perf_type, u64 perf_config }
  *       globals  u32 n, then n x { str name, u32 type, arity, u8 index[9],
- *                u32 map, offset, u8 wrap, u32 max_entries, u8 has_init,
+ *                u32 index_size[9], u32 map, offset, u8 wrap,
+ *                u32 max_entries, u8 has_init,
  *                i64 init_num, str init_str, u32 hist, i64 hist_lo,
  *                hist_hi, hist_step }
  *       formats  u32 n, then n x str (any bytes; length format_lens[i])
@@ -379,6 +380,8 @@ static bool check(const BoObject *o, const char *path, const char **err) {
     if (g->map >= o->nmaps)
       return fail(err, path, "global %u: map %u out of range (%u maps)", i,
                   g->map, o->nmaps);
+    const char *why = bo_global_key_check(o, g);
+    if (why) return fail(err, path, "global %u: %s", i, why);
     if ((g->name && !fits_u32(strlen(g->name))) ||
         (g->init_str && !fits_u32(strlen(g->init_str))))
       return fail(err, path, "global %u: string too long", i);
@@ -497,6 +500,7 @@ static void encode_meta(const BoObject *o, Buf *b, const uint32_t *user_off) {
     put_u32(b, g->type);
     put_u32(b, g->arity);
     buf_put(b, g->index, sizeof g->index);
+    for (size_t j = 0; j < 9; j++) put_u32(b, g->index_size[j]);
     put_u32(b, g->map);
     put_u32(b, g->offset);
     put_u8(b, g->wrap);

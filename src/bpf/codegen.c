@@ -143,6 +143,41 @@ static void scan_hist(Expr *e, void *ctx) {
   gg->hist = h;
 }
 
+/* The widest string each array stores at each string index position
+ * (GGlobal.key_len, 0 while none is seen): from every assignment,
+ * increment and '<<<' to an element.  A position whose every stored value
+ * is known to be short (execname(), a literal: gen_str_bound) takes only
+ * that many bytes of the key, which then hashes and compares faster
+ * (c[execname()]++: 16 bytes, not maxstringlen); a lookup with a longer
+ * string finds nothing (build_key). */
+static void scan_key_writes(Expr *e, void *ctx) {
+  Gen *g = ctx;
+  if ((e->kind != E_ASSIGN && e->kind != E_CREMENT) || !e->l || e->l->kind != E_INDEX) return;
+  const Expr *base = e->l->base;
+  GGlobal *gg = base && base->kind == E_VAR && base->ref ? gen_global(g, base->ref) : NULL;
+  if (!gg) return;
+  for (size_t i = 0; i < e->l->args.len && i < 9; i++) {
+    const Expr *a = e->l->args.items[i];
+    if (a->vtype != VT_STRING) continue;
+    uint32_t w = gen_str_bound(g, a);
+    if (w > gg->key_len[i]) gg->key_len[i] = w;
+  }
+}
+
+/* Call fn on every expression of the program: probe conditions and
+ * bodies, and functions. */
+static void walk_program(Gen *g, AstExprFn fn) {
+  for (size_t i = 0; i < g->prog->probes.len; i++) {
+    Probe *p = g->prog->probes.items[i];
+    if (p->cond) ast_walk_expr(p->cond, fn, g);
+    ast_walk_stmt(p->body, fn, g);
+  }
+  for (size_t i = 0; i < g->prog->functions.len; i++) {
+    Function *f = g->prog->functions.items[i];
+    if (f->item && f->item->body) ast_walk_stmt(f->item->body, fn, g);
+  }
+}
+
 static void layout_globals(Gen *g) {
   uint32_t S = g->S;
   g->globals_size = sizeof(BoControl);
@@ -153,15 +188,10 @@ static void layout_globals(Gen *g) {
     gg->index = (uint32_t)i;
     hashmap_put(&g->gglobals, (const char *)&gg->sym, sizeof gg->sym, gg);
   }
-  /* Histograms first: they decide the statistics' sizes. */
-  for (size_t i = 0; i < g->prog->probes.len; i++) {
-    Probe *p = g->prog->probes.items[i];
-    ast_walk_stmt(p->body, scan_hist, g);
-  }
-  for (size_t i = 0; i < g->prog->functions.len; i++) {
-    Function *f = g->prog->functions.items[i];
-    if (f->item && f->item->body) ast_walk_stmt(f->item->body, scan_hist, g);
-  }
+  /* Histograms first: they decide the statistics' sizes; and the
+   * widest string stored at each index. */
+  walk_program(g, scan_hist);
+  walk_program(g, scan_key_writes);
   for (size_t i = 0; i < g->prog->globals.len; i++) {
     Symbol *s = g->prog->globals.items[i];
     GGlobal *gg = gen_global(g, s);
@@ -198,8 +228,12 @@ static void layout_globals(Gen *g) {
       uint32_t k = 0;
       for (uint32_t j = 0; j < bg->arity; j++) {
         bg->index[j] = s->index[j] == VT_STRING ? BO_STRING : BO_LONG;
+        /* a string: as wide as the widest stored there, in words */
+        uint32_t w = gg->key_len[j] ? gg->key_len[j] : 8;
+        gg->key_len[j] = bg->index[j] == BO_STRING ? (w < S ? (w + 7) & ~7u : S) : 8;
+        bg->index_size[j] = gg->key_len[j];
         gg->key_off[j] = k;
-        k += bg->index[j] == BO_STRING ? S : 8;
+        k += gg->key_len[j];
       }
       gg->key_size = k;
       bool wrap = d && d->wrap;

@@ -220,9 +220,25 @@ static const Symbol *array_sym(Expr *x) {
   return x && x->kind == E_VAR ? x->ref : NULL;
 }
 
-/* Build the key of base[args] in scratch; returns its offset. */
+uint32_t gen_str_bound(Gen *g, const Expr *x) {
+  uint32_t n = g->S;
+  if (x->kind == E_STR) n = (uint32_t)x->len + 1;
+  else if (x->kind == E_CALL && !strcmp(x->name, "execname")) n = 16; /* TASK_COMM_LEN */
+  else if (x->kind == E_TERNARY) {
+    uint32_t l = gen_str_bound(g, x->l), r = gen_str_bound(g, x->r);
+    n = l > r ? l : r;
+  }
+  return n < g->S ? n : g->S;
+}
+
+/* Build the key of base[args] in scratch; returns its offset.  A string
+ * goes into its index's bytes (GGlobal.key_len); one that may be longer
+ * than they hold (a lookup with any string) is copied with room for one
+ * byte more, so that a string too long for the index fills them all: no
+ * key stored there lacks a NUL in them, so it finds nothing (the extra
+ * byte lands in the next index, written after it, or the slack). */
 uint32_t build_key(Gen *g, GGlobal *gg, const Vec *args) {
-  uint32_t key = gen_tmp(g, gg->key_size);
+  uint32_t key = gen_tmp(g, gg->key_size + 8);
   if (gg->sym->arity == 0) {
     emit_st(E, BPF_W, R_SCR, (int16_t)key, 0);
     return key;
@@ -232,7 +248,14 @@ uint32_t build_key(Gen *g, GGlobal *gg, const Vec *args) {
     Expr *a = args->items[i];
     uint32_t off = key + gg->key_off[i];
     uint32_t mark = g->top;
-    if (is_string(a)) {
+    if (is_string(a) && gen_str_bound(g, a) > gg->key_len[i]) {
+      Loc src = str_loc(g, a);
+      emit_mov(E, R1, R_SCR);
+      emit_alu_imm(E, BPF_ADD, R1, (int32_t)off);
+      emit_mov_imm(E, R2, gg->key_len[i] + 1);
+      ptr_of(g, R3, src);
+      emit_call(E, BPF_FUNC_probe_read_kernel_str);
+    } else if (is_string(a)) {
       str_into(g, a, scr(off));
     } else {
       gen_long(g, a);

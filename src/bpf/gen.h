@@ -40,6 +40,9 @@ typedef struct GGlobal {
   uint32_t offset;     /* scalars: in the globals value */
   uint32_t key_size, value_size;
   uint32_t key_off[9]; /* each index's offset in the key */
+  uint32_t key_len[9]; /* each index's bytes in the key (while the
+                          globals are laid out: the widest string
+                          stored there, 0 for none) */
   StatHist hist;       /* statistics */
   uint32_t size;       /* arrays: the declared [N], or 0 */
   uint32_t max;        /* arrays: how many elements the map holds */
@@ -163,6 +166,9 @@ bool str_in_place(Gen *g, Expr *x, Loc *out);
 Loc str_loc(Gen *g, Expr *x);
 void str_into(Gen *g, Expr *x, Loc dst);
 uint32_t build_key(Gen *g, GGlobal *gg, const Vec *args);
+/* The most bytes the string x can take with its NUL, when known to be
+ * fewer than maxstringlen (execname(), a literal), else maxstringlen. */
+uint32_t gen_str_bound(Gen *g, const Expr *x);
 void map_call(Gen *g, int helper, uint32_t map, uint32_t key, int value_off, uint64_t flags);
 GGlobal *array_of(Gen *g, Expr *x);
 void check_error(Gen *g, uint8_t op, uint8_t reg, int32_t imm, int kind, uint32_t site);

@@ -75,7 +75,32 @@ static void insn_text(StrBuf *out, const struct bpf_insn *in, uint32_t i, uint32
   sb_printf(out, "(code 0x%02x)", in->code);
 }
 
+/* "hash", "percpu_hash", ...: the map types globals use. */
+static const char *map_type_name(uint32_t type) {
+  switch (type) {
+  case BPF_MAP_TYPE_HASH: return "hash";
+  case BPF_MAP_TYPE_PERCPU_HASH: return "percpu_hash";
+  case BPF_MAP_TYPE_ARRAY: return "array";
+  case BPF_MAP_TYPE_PERCPU_ARRAY: return "percpu_array";
+  default: return "map";
+  }
+}
+
 void bpf_listing(StrBuf *out, const BoObject *obj) {
+  /* the arrays and statistics: their indices' bytes in the key, and maps */
+  static const char *const types[] = {"?", "long", "string", "stats"};
+  for (uint32_t i = 0; i < obj->nglobals; i++) {
+    const BoGlobal *g = &obj->globals[i];
+    if ((!g->arity && g->type != BO_STATS) || g->map >= obj->nmaps) continue;
+    const BoMap *m = &obj->maps[g->map];
+    sb_printf(out, "# global %s", g->name);
+    for (uint32_t j = 0; j < g->arity && j < 9; j++)
+      sb_printf(out, "%s%s:%u", j ? ", " : "[", g->index[j] == BO_STRING ? "string" : "long",
+                g->index_size[j]);
+    sb_printf(out, "%s: %s, map %s (%s, key %u bytes, value %u bytes, %u entries)\n",
+              g->arity ? "]" : "", types[g->type < 4 ? g->type : 0], m->name,
+              map_type_name(m->type), m->key_size, m->value_size, m->max_entries);
+  }
   for (uint32_t p = 0; p < obj->nprobes; p++) {
     const BoProbe *pr = &obj->probes[p];
     const BoProg *prog = &obj->progs[pr->prog];

@@ -516,7 +516,7 @@ static bool read_meta(Rd *r, BoObject *o, uint32_t **user_off) {
   }
 
   r->what = "global table";
-  if (!get_count(r, &o->nglobals, 75)) return false;
+  if (!get_count(r, &o->nglobals, 111)) return false;
   o->globals = alloc_array(r, o->nglobals, sizeof *o->globals);
   for (uint32_t i = 0; i < o->nglobals; i++) {
     BoGlobal *g = &o->globals[i];
@@ -526,6 +526,8 @@ static bool read_meta(Rd *r, BoObject *o, uint32_t **user_off) {
     memcpy(g->index, r->p, sizeof g->index);
     r->p += sizeof g->index;
     r->left -= sizeof g->index;
+    for (size_t j = 0; j < 9; j++)
+      if (!get_u32(r, &g->index_size[j])) return false;
     if (!get_u32(r, &g->map) || !get_u32(r, &g->offset) ||
         !get_flag(r, &g->wrap) || !get_u32(r, &g->max_entries) ||
         !get_flag(r, &g->has_init) || !get_i64(r, &g->init_num) ||
@@ -538,6 +540,8 @@ static bool read_meta(Rd *r, BoObject *o, uint32_t **user_off) {
     if (g->map >= o->nmaps)
       return fail(r, "global %u: map %u out of range (%u maps)", i, g->map,
                   o->nmaps);
+    const char *why = bo_global_key_check(o, g);
+    if (why) return fail(r, "global %u: %s", i, why);
   }
 
   r->what = "format table";

@@ -139,15 +139,14 @@ typedef struct SortItem {
 typedef struct SortSpec {
   const BoGlobal *g;
   int field, dir;
-  uint32_t S;
 } SortSpec;
 
 static int cmp_key(const SortSpec *sp, const SortItem *a, const SortItem *b, int field) {
   const BoGlobal *g = sp->g;
   size_t off = 0;
-  for (int i = 0; i < field; i++) off += g->index[i] == BO_STRING ? sp->S : 8;
+  for (int i = 0; i < field; i++) off += g->index_size[i];
   if (g->index[field] == BO_STRING)
-    return strncmp((const char *)a->key + off, (const char *)b->key + off, sp->S);
+    return strncmp((const char *)a->key + off, (const char *)b->key + off, g->index_size[field]);
   int64_t x, y;
   memcpy(&x, a->key + off, 8);
   memcpy(&y, b->key + off, 8);
@@ -214,7 +213,7 @@ static uint64_t foreach_start(Session *s, uint64_t handle, uint64_t spec, int64_
     }
     free(val);
     if (field != BO_SORT_NONE) {
-      SortSpec sp = {.g = g, .field = field, .dir = dir, .S = s->obj.limits.maxstringlen};
+      SortSpec sp = {.g = g, .field = field, .dir = dir};
       qsort_r(items, it->n, sizeof *items, cmp_items, &sp);
     }
     unsigned char *sorted = malloc(it->n * ks + 1);

@@ -113,8 +113,8 @@ static BoMap full_maps[] = {
     {"globals", BPF_MAP_TYPE_ARRAY, 4, 64, 1, 0, NULL},
     {"out", BPF_MAP_TYPE_RINGBUF, 0, 0, 1 << 16, 0, NULL},
     {"scratch", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 256, 1, 0, NULL},
-    {"arr_x", BPF_MAP_TYPE_HASH, 4, 8, 2048, BPF_F_NO_PREALLOC, NULL},
-    {"stat_y", BPF_MAP_TYPE_PERCPU_HASH, 4, 64, 100, 0, NULL},
+    {"arr_x", BPF_MAP_TYPE_HASH, 104, 8, 2048, BPF_F_NO_PREALLOC, NULL},
+    {"stat_y", BPF_MAP_TYPE_PERCPU_HASH, 24, 64, 100, 0, NULL},
     {"lru_z", BPF_MAP_TYPE_LRU_HASH, 4, 8, 128, 0, NULL},
     {"const_w", BPF_MAP_TYPE_ARRAY, 4, 64, 1, BPF_F_RDONLY_PROG, full_init},
 };
@@ -216,11 +216,13 @@ static void make_full(Full *f) {
                              .offset = 32, .has_init = true, .init_num = -42,
                              .init_str = NULL};
   f->globals[1] = (BoGlobal){.name = "arr_x", .type = BO_STRING, .arity = 9,
-                             .index = {1, 2, 1, 2, 1, 2, 1, 2, 1}, .map = 3,
+                             .index = {1, 2, 1, 2, 1, 2, 1, 2, 1},
+                             .index_size = {8, 16, 8, 16, 8, 16, 8, 16, 8}, .map = 3,
                              .wrap = true, .max_entries = 2048,
                              .has_init = true, .init_str = ""};
   f->globals[2] = (BoGlobal){.name = "stat_y", .type = BO_STATS, .arity = 2,
-                             .index = {2, 1}, .map = 4, .max_entries = 100,
+                             .index = {2, 1}, .index_size = {16, 8}, .map = 4,
+                             .max_entries = 100,
                              .init_str = "hello", .hist = 2, .hist_lo = -5,
                              .hist_hi = 500, .hist_step = 7};
 }
@@ -307,7 +309,8 @@ static bool same_obj(const BoObject *a, const BoObject *b) {
     SAME(same_str(x->name, y->name) && same_str(x->init_str, y->init_str),
          "global %u strings", i);
     SAME(x->type == y->type && x->arity == y->arity &&
-             !memcmp(x->index, y->index, sizeof x->index) && x->map == y->map &&
+             !memcmp(x->index, y->index, sizeof x->index) &&
+             !memcmp(x->index_size, y->index_size, sizeof x->index_size) && x->map == y->map &&
              x->offset == y->offset && x->wrap == y->wrap &&
              x->max_entries == y->max_entries && x->has_init == y->has_init &&
              x->init_num == y->init_num && x->hist == y->hist &&
@@ -510,6 +513,14 @@ static void test_write_errors(void) {
   f.progs[2].name = "probe_1";
   w = bo_write(&f.o, path, &err);
   check("write-rejects-duplicate-symbol", !w && strstr(err, "twice"));
+  make_full(&f);
+  f.globals[1].index_size[1] = 12; /* a string's width is whole words */
+  w = bo_write(&f.o, path, &err);
+  check("write-rejects-index-size", !w && strstr(err, "global 1: an index's size"));
+  make_full(&f);
+  f.globals[2].index_size[0] = 24; /* the indices no longer make the key */
+  w = bo_write(&f.o, path, &err);
+  check("write-rejects-key-size", !w && strstr(err, "global 2: its indices do not make"));
   make_full(&f);
   w = bo_write(&f.o, "/nonexistent-dir/x.bo", &err);
   if (!w) detail("%s", err);
