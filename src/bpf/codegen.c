@@ -100,6 +100,7 @@ static void set_limit(Gen *g, const char *def) {
       {"MAXSTRINGLEN", &g->lim.maxstringlen}, {"MAXMAPENTRIES", &g->lim.maxmapentries},
       {"MAXACTION", &g->lim.maxaction},       {"MAXNESTING", &g->lim.maxnesting},
       {"MAXERRORS", &g->lim.maxerrors},       {"MAXSKIPPED", &g->lim.maxskipped},
+      {"MAXACTION_INTERRUPTIBLE", &g->maxaction_intr},
   };
   for (size_t i = 0; i < sizeof lims / sizeof *lims; i++)
     if (strlen(lims[i].name) == n && strncmp(def, lims[i].name, n) == 0)
@@ -901,6 +902,8 @@ BoObject *bpf_translate(Program *prog, Target *t, Arena *a, Diag *d, const BpfOp
                       .ringbuf_size = 1u << 22};
   if (o->defines)
     for (size_t i = 0; i < o->defines->len; i++) set_limit(g, o->defines->items[i]);
+  if (!g->maxaction_intr)
+    g->maxaction_intr = g->lim.maxaction > UINT32_MAX / 10 ? UINT32_MAX : 10 * g->lim.maxaction;
   if (g->lim.maxstringlen < 16) g->lim.maxstringlen = 16;
   if (g->lim.maxstringlen > 4096) g->lim.maxstringlen = 4096;
   g->lim.maxstringlen = (g->lim.maxstringlen + 7) & ~7u;

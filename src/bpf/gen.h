@@ -101,6 +101,8 @@ typedef struct Gen {
   Target *target;
   Diag *diag;
   BoLimits lim;
+  uint32_t maxaction_intr; /* MAXACTION_INTERRUPTIBLE: begin, end and
+                          error probes' MAXACTION (10 x MAXACTION) */
   uint32_t S;          /* maxstringlen */
   /* the object being built */
   Vec maps, progs, probes, globals, formats, sites, files; /* Bo* */

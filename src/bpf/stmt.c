@@ -1,6 +1,6 @@
 /* stmt: pass 3's translation of statements: blocks, conditionals, loops
- * (each iteration counted against MAXACTION, which also bounds loops for
- * the kernel's verifier), foreach over a map (user programs, through
+ * (each pass counted against MAXACTION, which also bounds loops for the
+ * kernel's verifier), foreach over a map (user programs, through
  * staprun's iterator helpers), delete, next/return/break/continue, and
  * try/catch (a handler for the errors raised inside, see expr.c). */
 #include <stddef.h>
@@ -11,13 +11,47 @@
 
 #define E (g->e)
 
-/* One more loop iteration: MAXACTION bounds them. */
-static void count_action(Gen *g, SrcLoc loc) {
+/* The statements one pass of loop body s runs, as stap counts them
+ * against MAXACTION: each statement, through blocks, the longer branch
+ * of an if or a try; a nested loop is one statement here and counts its
+ * own passes. */
+static uint32_t body_actions(const Stmt *s) {
+  if (!s) return 0;
+  switch (s->kind) {
+  case S_NULL: return 0;
+  case S_BLOCK: {
+    uint32_t n = 0;
+    for (size_t i = 0; i < s->stmts.len; i++) n += body_actions(s->stmts.items[i]);
+    return n;
+  }
+  case S_IF:
+  case S_TRY: {
+    uint32_t a = body_actions(s->body), b = body_actions(s->els);
+    return 1 + (a > b ? a : b);
+  }
+  default: return 1;
+  }
+}
+
+/* The probe's MAXACTION: MAXACTION_INTERRUPTIBLE in begin, end and
+ * error probes, which stap runs with interrupts enabled. */
+static uint32_t probe_maxaction(Gen *g) {
+  ProbeFamily f = g->probe->family;
+  uint32_t max = f == PF_BEGIN || f == PF_END || f == PF_ERROR ? g->maxaction_intr
+                                                               : g->lim.maxaction;
+  return max < INT32_MAX ? max : INT32_MAX;
+}
+
+/* One more pass of loop s: it counts as its test and the statements of
+ * its body against the probe's MAXACTION. */
+static void count_action(Gen *g, const Stmt *s) {
+  uint32_t max = probe_maxaction(g);
+  uint32_t n = 1 + body_actions(s->body);
   emit_ldx(E, BPF_DW, R1, g->base_reg, ACTION_OFF);
-  emit_alu_imm(E, BPF_ADD, R1, 1);
+  emit_alu_imm(E, BPF_ADD, R1, (int32_t)(n < INT32_MAX ? n : INT32_MAX));
   emit_stx(E, BPF_DW, g->base_reg, ACTION_OFF, R1);
-  check_error(g, BPF_JLE, R1, (int32_t)g->lim.maxaction, BO_ERR_MAXACTION,
-              gen_site(g, loc, "keyword"));
+  check_error(g, BPF_JLE, R1, (int32_t)max, BO_ERR_MAXACTION,
+              gen_site(g, s->loc, "keyword"));
 }
 
 static void push_loop(Gen *g, uint32_t brk, uint32_t cont, SrcLoc loc) {
@@ -35,7 +69,7 @@ static void gen_effect(Gen *g, Expr *x);
 static void loop_pass(Gen *g, Stmt *s, uint32_t next, uint32_t brk) {
   uint32_t cont = emit_label(E);
   if (s->cond) gen_cond_false(g, s->cond, brk);
-  count_action(g, s->loc);
+  count_action(g, s);
   push_loop(g, brk, cont, s->loc);
   gen_stmt(g, s->body);
   g->nloops--;
@@ -145,7 +179,7 @@ static void gen_kernel_loop(Gen *g, Stmt *s) {
   KLoop *k = arena_alloc(g->arena, sizeof *k);
   *k = (KLoop){.s = s};
   kexit_init(g, &k->x);
-  uint64_t count = (uint64_t)g->lim.maxaction + 1;
+  uint64_t count = (uint64_t)probe_maxaction(g) + 1;
   gen_bpf_loop(g, count < BPF_LOOP_MAX ? (uint32_t)count : BPF_LOOP_MAX, kloop_body, k);
   kexit_dispatch(g, &k->x);
   g->top = mark;
@@ -403,7 +437,7 @@ static void kforeach_body(Gen *g, void *arg, uint32_t next, uint32_t stop) {
     emit_alu_imm(E, BPF_ADD, R2, 1);
     emit_stx(E, BPF_DW, R_SCR, (int16_t)f->seen, R2);
   }
-  count_action(g, s->loc);
+  count_action(g, s);
   unpack_key(g, s, f->gg, f->key);
   Loc dst;
   if (s->value_var && value_var(g, s, f->gg, &dst)) {
@@ -479,7 +513,7 @@ static void gen_foreach(Gen *g, Stmt *s) {
   emit_alu_imm(E, BPF_ADD, R2, (int32_t)key);
   emit_call(E, BO_H_FOREACH_NEXT);
   emit_jmp(E, BPF_JEQ, R0, 0, 0, false, brk);
-  count_action(g, s->loc);
+  count_action(g, s);
   unpack_key(g, s, gg, key);
   Loc dst;
   if (s->value_var && value_var(g, s, gg, &dst)) {
