@@ -144,6 +144,31 @@ static void scan_hist(Expr *e, void *ctx) {
   gg->hist = h;
 }
 
+/* The bit-shift a statistic's samples are scaled by for @variance (one
+ * per statistic, as stap allows; 0 by default), from its @variance
+ * uses. */
+static void scan_variance(Expr *e, void *ctx) {
+  Gen *g = ctx;
+  if (e->kind != E_STAT || e->stat != STAT_VARIANCE) return;
+  Expr *base = e->l;
+  if (base && base->kind == E_INDEX) base = base->base;
+  GGlobal *gg = base && base->kind == E_VAR && base->ref ? gen_global(g, base->ref) : NULL;
+  if (!gg) return;
+  const Expr *a = e->args.len ? e->args.items[0] : NULL;
+  if (a && (a->kind != E_NUM || a->num < 0 || a->num > 62)) {
+    gen_error(g, a->loc, "@variance's bit-shift must be a literal number from 0 to 62");
+    return;
+  }
+  int shift = a ? (int)a->num : 0;
+  if (gg->shift_seen && gg->hist.shift != shift) {
+    gen_error(g, e->loc, "only one value of bit-shift may be used with '%s' (%d and %d)",
+              gg->sym->name, gg->hist.shift, shift);
+    return;
+  }
+  gg->shift_seen = true;
+  gg->hist.shift = shift;
+}
+
 /* The widest string each array stores at each string index position
  * (GGlobal.key_len, 0 while none is seen): from every assignment,
  * increment and '<<<' to an element.  A position whose every stored value
@@ -189,9 +214,10 @@ static void layout_globals(Gen *g) {
     gg->index = (uint32_t)i;
     hashmap_put(&g->gglobals, (const char *)&gg->sym, sizeof gg->sym, gg);
   }
-  /* Histograms first: they decide the statistics' sizes; and the
-   * widest string stored at each index. */
+  /* Histograms first: they decide the statistics' sizes; then
+   * @variance's bit-shifts and the widest string stored at each index. */
   walk_program(g, scan_hist);
+  walk_program(g, scan_variance);
   walk_program(g, scan_key_writes);
   for (size_t i = 0; i < g->prog->globals.len; i++) {
     Symbol *s = g->prog->globals.items[i];

@@ -43,7 +43,8 @@ typedef struct GGlobal {
   uint32_t key_len[9]; /* each index's bytes in the key (while the
                           globals are laid out: the widest string
                           stored there, 0 for none) */
-  StatHist hist;       /* statistics */
+  StatHist hist;       /* statistics (and @variance's bit-shift) */
+  bool shift_seen;     /* a @variance use has set hist.shift */
   uint32_t size;       /* arrays: the declared [N], or 0 */
   uint32_t max;        /* arrays: how many elements the map holds */
   bool wrap;           /* '%' arrays: ring is their creation-order ring */
