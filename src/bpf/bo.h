@@ -300,7 +300,11 @@ typedef struct BoControl {
   int64_t target_pid;    /* target(): -x PID or the -c command */
   int64_t ncpus;         /* possible CPUs */
   int64_t stp_pid;       /* stp_pid(): the process running the object */
-  int64_t reserved[2];
+  uint64_t errors;       /* runtime errors kernel programs raised: the one
+                            past MAXERRORS sets state to STOPPING, so that
+                            no more kernel probes run (staprun counts the
+                            error records itself) */
+  int64_t reserved[1];
 } BoControl;
 enum { BO_STATE_STARTING, BO_STATE_RUNNING, BO_STATE_STOPPING };
 

@@ -536,8 +536,19 @@ void gen_program_end(Gen *g, Handler *top) {
   emit_mov_imm(E, R0, 0);
   emit_exit(E);
   if (top->used) {
-    /* An error nothing caught: send it to staprun, end the handler. */
+    /* An error nothing caught: send it to staprun, end the handler.  In
+     * the kernel, the one past MAXERRORS also stops every probe at once,
+     * as stap's session does, rather than when staprun reads it. */
     emit_bind(E, top->label);
+    if (!g->user) {
+      uint32_t send = emit_label(E);
+      emit_mov_imm(E, R1, 1);
+      emit_insn(E, BPF_STX | BPF_ATOMIC | BPF_DW, R_GLOB, R1,
+                (int16_t)offsetof(BoControl, errors), BPF_ADD | BPF_FETCH);
+      emit_jmp(E, BPF_JLT, R1, 0, (int32_t)g->lim.maxerrors, false, send);
+      emit_st(E, BPF_DW, R_GLOB, (int16_t)offsetof(BoControl, state), BO_STATE_STOPPING);
+      emit_bind(E, send);
+    }
     emit_st(E, BPF_W, R_SCR, ERR_OFF, BO_REC_ERROR);
     emit_st(E, BPF_W, R_SCR, ERR_OFF + 12, 0);
     uint32_t sized = emit_label(E);
