@@ -1136,6 +1136,11 @@ static void gen_target(Gen *g, Expr *x, bool *is_str) {
     }
     target_base(g, x, v);
     id = v->btf_id;
+    if (!x->comps.len && v->is_field && x->vtype == VT_STRING && !x->addr_of) {
+      /* a char array or __data_loc string of the record: its address */
+      *is_str = true;
+      return;
+    }
     if (!x->comps.len && !b) return;
   } else { /* E_CAST, E_AUTOCAST */
     gen_long(g, x->l);
@@ -1421,9 +1426,13 @@ void str_into(Gen *g, Expr *x, Loc dst) {
     bool is_str;
     gen_target(g, x, &is_str);
     if (!is_str) break;
+    /* a record's char array may fill its bytes without a NUL */
+    const TargetVar *v = x->kind == E_TARGET && !x->comps.len ? x->ref : NULL;
+    uint32_t n = v && v->is_field && !v->data_loc && v->size > 0 && (uint32_t)v->size < g->S
+                     ? (uint32_t)v->size + 1 : g->S;
     emit_mov(E, R3, R0);
     ptr_of(g, R1, dst);
-    emit_mov_imm(E, R2, g->S);
+    emit_mov_imm(E, R2, n);
     emit_call(E, BPF_FUNC_probe_read_kernel_str);
     g->top = mark;
     return;
