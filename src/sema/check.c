@@ -361,10 +361,17 @@ static void expand_dollar_dollar(Sema *S, Expr *e) {
   Vec args = {0};
   Expr *f = ast_expr(S->arena, E_STR, e->loc);
   vec_push(&args, S->arena, f);
+  /* a tracepoint's are its arguments (TP_PROTO), as stap's; its record
+   * fields only when it has no arguments here */
+  bool args_only = false;
+  for (size_t i = 0; S->cur_probe && i < S->cur_probe->vars.len; i++)
+    args_only |= S->cur_probe->family == PF_TRACEPOINT &&
+                 !((const TargetVar *)S->cur_probe->vars.items[i])->is_field;
   for (size_t i = 0; S->cur_probe && i < S->cur_probe->vars.len; i++) {
     const TargetVar *v = S->cur_probe->vars.items[i];
     bool is_ret = !strcmp(v->name, "return");
     if (is_ret ? !ret : !parms) continue;
+    if (args_only && v->is_field) continue;
     int id = v->btf_id ? v->btf_id : target_type_id(S->target, v->ctype);
     bool ok = true;
     VType vt = id ? value_type(S, id, &ok) : strchr(v->ctype, '[') ? VT_STRING : VT_LONG;
