@@ -214,11 +214,14 @@ typedef enum BoErrorKind {
   BO_ERR_DIVZERO,       /* "division by 0" */
   BO_ERR_OVERFLOW,      /* "Array overflow, check MAXMAPENTRIES" */
   BO_ERR_MAXACTION,     /* "MAXACTION exceeded" */
-  BO_ERR_READ,          /* "kernel read fault at 0x%lx" (arg: address) */
+  BO_ERR_READ,          /* "read fault [man error::fault] at 0x..." (arg:
+                           the address) */
   BO_ERR_USER,          /* error("msg"): the message follows */
   BO_ERR_MAXNESTING,    /* "MAXNESTING exceeded" */
   BO_ERR_EMPTY,         /* "empty aggregate" (@avg ... of no values) */
   BO_ERR_RANGE,         /* "Position out of bounds" (stringat) */
+  BO_ERR_KSTR,          /* "kernel string copy fault at 0x..." (arg) */
+  BO_ERR_USTR,          /* "user string copy fault -14 at 0x..." (arg) */
   BO_ERR_COUNT
 } BoErrorKind;
 
@@ -235,6 +238,22 @@ static inline const char *bo_error_text(uint32_t kind) {
   case BO_ERR_EMPTY: return "empty aggregate";
   case BO_ERR_RANGE: return "Position out of bounds";
   default: return NULL;
+  }
+}
+
+/* The message of an error kind that names an address (its arg), as
+ * stap words them: the text before the address, printed as 0x and 16 hex
+ * digits, and after it; false for the other kinds. */
+static inline bool bo_error_address_text(uint32_t kind, const char **before, const char **after) {
+  switch (kind) {
+  case BO_ERR_READ: *before = "read fault [man error::fault] at 0x", *after = ""; return true;
+  case BO_ERR_KSTR:
+    *before = "kernel string copy fault at 0x", *after = " [man error::fault]";
+    return true;
+  case BO_ERR_USTR:
+    *before = "user string copy fault -14 at 0x", *after = " [man error::fault]";
+    return true;
+  default: return false;
   }
 }
 

@@ -38,8 +38,8 @@ static uint32_t args_size(Gen *g, const char *fmt, size_t len) {
 /* Lay out a format's arguments after a record header at scratch `rec`
  * (reserved by the caller: args_size bytes); returns the record's size.  Each directive's arguments: '*' widths and
  * numbers take 8 bytes, strings (and %m memory) maxstringlen. */
-static uint32_t fill_args(Gen *g, const char *fmt, size_t len, Expr **args, size_t nargs,
-                          uint32_t rec, SrcLoc loc) {
+static uint32_t fill_args(Gen *g, const char *fn, const char *fmt, size_t len, Expr **args,
+                          size_t nargs, uint32_t rec, SrcLoc loc) {
   FmtDirective d[64];
   size_t bad;
   int nd = fmt_parse(fmt, len, d, 64, &bad);
@@ -69,15 +69,23 @@ static uint32_t fill_args(Gen *g, const char *fmt, size_t len, Expr **args, size
         }
         off += g->S;
       } else if (last && (d[i].conv == FMT_MEMORY || d[i].conv == FMT_MEMORY_HEX)) {
-        /* the bytes at the address: precision of them */
+        /* the bytes at the address: precision of them, of kernel
+         * memory, or with '#' (%#m) of the process's */
         int prec = d[i].precision >= 0 ? d[i].precision : 1;
         if (prec > (int)g->S) prec = (int)g->S;
+        uint32_t at = gen_tmp(g, 8), ok = emit_label(E);
         gen_long(g, a);
+        emit_stx(E, BPF_DW, R_SCR, (int16_t)at, R0);
         emit_mov(E, R3, R0);
         emit_mov(E, R1, R_SCR);
         emit_alu_imm(E, BPF_ADD, R1, (int32_t)off);
         emit_mov_imm(E, R2, prec);
-        emit_call(E, BPF_FUNC_probe_read_kernel);
+        emit_call(E, d[i].flags & FMT_ALT ? BPF_FUNC_probe_read_user : BPF_FUNC_probe_read_kernel);
+        emit_jmp(E, BPF_JEQ, R0, 0, 0, false, ok);
+        emit_ldx(E, BPF_DW, R1, R_SCR, (int16_t)at);
+        gen_runtime_error(g, BO_ERR_READ,
+                          gen_site(g, loc, arena_printf(g->arena, "identifier '%s'", fn)), R1);
+        emit_bind(E, ok);
         off += g->S;
       } else {
         gen_long(g, a);
@@ -207,7 +215,7 @@ static void gen_print(Gen *g, Expr *x, const char *name) {
   uint32_t id = gen_format(g, text, len);
   uint32_t mark = g->top;
   uint32_t rec = gen_tmp(g, 8 + args_size(g, text, len));
-  uint32_t size = fill_args(g, text, len, (Expr **)x->args.items + first, x->args.len - first,
+  uint32_t size = fill_args(g, x->name, text, len, (Expr **)x->args.items + first, x->args.len - first,
                             rec + 8, x->loc);
   emit_st(E, BPF_W, R_SCR, (int16_t)rec, BO_REC_PRINTF);
   emit_st(E, BPF_W, R_SCR, (int16_t)(rec + 4), (int32_t)id);
@@ -245,7 +253,7 @@ static void gen_sprint(Gen *g, Expr *x, const char *name, Loc dst) {
     } else {
       uint32_t mark = g->top;
       uint32_t rec = gen_tmp(g, args_size(g, text, len));
-      fill_args(g, text, len, (Expr **)x->args.items + first, x->args.len - first, rec, x->loc);
+      fill_args(g, x->name, text, len, (Expr **)x->args.items + first, x->args.len - first, rec, x->loc);
       gen_render(g, d, nd, rec, dst);
       g->top = mark;
     }
@@ -255,7 +263,7 @@ static void gen_sprint(Gen *g, Expr *x, const char *name, Loc dst) {
   uint32_t id = gen_format(g, text, len);
   uint32_t mark = g->top;
   uint32_t rec = gen_tmp(g, args_size(g, text, len));
-  fill_args(g, text, len, (Expr **)x->args.items + first, x->args.len - first, rec, x->loc);
+  fill_args(g, x->name, text, len, (Expr **)x->args.items + first, x->args.len - first, rec, x->loc);
   ptr_of(g, R1, dst);
   emit_mov_imm(E, R2, id);
   emit_mov(E, R3, R_SCR);
@@ -667,7 +675,7 @@ static bool builtin_long(Gen *g, Expr *x, const char *n) {
     int size = n[7] == 'l' || n[7] == 'p' ? 8 : n[7] == 'i' ? 4 : n[7] == 's' ? 2 : 1;
     gen_long(g, arg(x, 0));
     emit_mov(E, R1, R0);
-    read_kernel(g, size, n[7] != 'p', x->loc);
+    read_kernel(g, size, n[7] != 'p', x->loc, arena_printf(g->arena, "identifier '%s'", n));
   } else {
     return false;
   }
@@ -719,8 +727,8 @@ static bool builtin_str(Gen *g, Expr *x, const char *n, Loc dst) {
     uint32_t ok = emit_label(E);
     emit_jmp(E, BPF_JSGE, R0, 0, 0, false, ok);
     emit_ldx(E, BPF_DW, R1, R_SCR, (int16_t)t);
-    gen_runtime_error(g, BO_ERR_READ, gen_site(g, x->loc, arena_printf(g->arena,
-                      "identifier '%s'", n)), R1);
+    gen_runtime_error(g, user ? BO_ERR_USTR : BO_ERR_KSTR,
+                      gen_site(g, x->loc, arena_printf(g->arena, "identifier '%s'", n)), R1);
     emit_bind(E, ok);
     g->top = mark;
   } else {

@@ -967,9 +967,7 @@ long member_offset(const struct btf *b, int id, const char *name) {
   return -1;
 }
 
-/* Load `size` bytes (1, 2, 4, 8) at kernel address r1 into r0, with the
- * sign of the type; a fault is a runtime error. */
-void read_kernel(Gen *g, int size, bool sign, SrcLoc loc) {
+void read_kernel(Gen *g, int size, bool sign, SrcLoc loc, const char *what) {
   uint32_t mark = g->top, t = gen_tmp(g, 16);
   emit_mov(E, R3, R1);
   emit_stx(E, BPF_DW, R_SCR, (int16_t)(t + 8), R3); /* the address, for the message */
@@ -980,7 +978,7 @@ void read_kernel(Gen *g, int size, bool sign, SrcLoc loc) {
   uint32_t ok = emit_label(E);
   emit_jmp(E, BPF_JEQ, R0, 0, 0, false, ok);
   emit_ldx(E, BPF_DW, R1, R_SCR, (int16_t)(t + 8));
-  gen_runtime_error(g, BO_ERR_READ, gen_site(g, loc, "target"), R1);
+  gen_runtime_error(g, BO_ERR_READ, gen_site(g, loc, what), R1);
   emit_bind(E, ok);
   static const uint8_t sizes[9] = {[1] = BPF_B, [2] = BPF_H, [4] = BPF_W, [8] = BPF_DW};
   emit_ldx(E, sizes[size], R0, R_SCR, (int16_t)t);
@@ -1158,7 +1156,7 @@ static void gen_target(Gen *g, Expr *x, bool *is_str) {
     const struct btf_type *t = btf__type_by_id(b, (unsigned)cur);
     if (have_addr && btf_is_ptr(t)) {
       emit_mov(E, R1, R0);
-      read_kernel(g, 8, false, c->loc);
+      read_kernel(g, 8, false, c->loc, c->is_index ? "operator '['" : "operator '->'");
       have_addr = false;
     }
     if (c->is_index) {
@@ -1203,7 +1201,9 @@ static void gen_target(Gen *g, Expr *x, bool *is_str) {
     return;
   }
   emit_mov(E, R1, R0);
-  read_kernel(g, (int)size, btf_signed(b, fin), x->loc);
+  read_kernel(g, (int)size, btf_signed(b, fin), x->loc,
+              x->kind == E_TARGET ? arena_printf(g->arena, "identifier '%s'", x->name)
+              : x->kind == E_CAST ? "operator '@cast'" : "operator '->'");
 }
 
 /* ---- Expressions ---- */

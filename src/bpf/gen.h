@@ -175,7 +175,10 @@ uint32_t gen_str_bound(Gen *g, const Expr *x);
 void map_call(Gen *g, int helper, uint32_t map, uint32_t key, int value_off, uint64_t flags);
 GGlobal *array_of(Gen *g, Expr *x);
 void check_error(Gen *g, uint8_t op, uint8_t reg, int32_t imm, int kind, uint32_t site);
-void read_kernel(Gen *g, int size, bool sign, SrcLoc loc);
+/* r0 = the size (1, 2, 4, 8) bytes at kernel address r1, with the sign
+ * of the type; a fault is a runtime error near `what` (stap's token
+ * words: "identifier '$p'", "operator '->'") at loc. */
+void read_kernel(Gen *g, int size, bool sign, SrcLoc loc, const char *what);
 /* Signed r0 = r0 / r1 or r0 % r1 (r1 != 0), without the v4 sdiv; r2 is
  * lost. */
 void gen_sdivmod(Gen *g, bool mod);

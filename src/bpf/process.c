@@ -66,7 +66,8 @@ Probe *process_companion(Gen *g, size_t i) {
 static void deref(Gen *g, long off, int size, uint32_t out) {
   emit_jmp(E, BPF_JEQ, R1, 0, 0, false, out);
   if (off) emit_alu_imm(E, BPF_ADD, R1, (int32_t)off);
-  read_kernel(g, size, false, g->probe->item ? g->probe->item->loc : (SrcLoc){0});
+  read_kernel(g, size, false, g->probe->item ? g->probe->item->loc : (SrcLoc){0},
+              "identifier 'process'");
 }
 
 /* key (scratch) = this process's tgid */

@@ -274,11 +274,17 @@ static void gen_error_message(Gen *g, Loc dst) {
     return;
   }
   uint8_t b = g->base_reg;
-  uint32_t done = emit_label(E), user = emit_label(E), read = emit_label(E),
-           overflow = emit_label(E), fixed[BO_ERR_COUNT];
+  uint32_t done = emit_label(E), user = emit_label(E), overflow = emit_label(E),
+           fixed[BO_ERR_COUNT], address[BO_ERR_COUNT];
   emit_ldx(E, BPF_W, R1, b, ERR_KIND);
   emit_jmp(E, BPF_JEQ, R1, 0, BO_ERR_USER, false, user);
-  emit_jmp(E, BPF_JEQ, R1, 0, BO_ERR_READ, false, read);
+  for (int k = 0; k < BO_ERR_COUNT; k++) {
+    const char *before, *after;
+    if (bo_error_address_text((uint32_t)k, &before, &after)) {
+      address[k] = emit_label(E);
+      emit_jmp(E, BPF_JEQ, R1, 0, k, false, address[k]);
+    }
+  }
   emit_jmp(E, BPF_JEQ, R1, 0, BO_ERR_OVERFLOW, false, overflow);
   for (int k = 0; k < BO_ERR_COUNT; k++) {
     if (!bo_error_text((uint32_t)k) || k == BO_ERR_OVERFLOW) continue;
@@ -297,11 +303,16 @@ static void gen_error_message(Gen *g, Loc dst) {
   emit_bind(E, user);
   copy_str(g, dst, (Loc){.reg = b, .off = ERR_MSG});
   emit_ja(E, done);
-  emit_bind(E, read);
-  put_literal(g, dst, "kernel read fault at 0x", 23);
-  emit_ldx(E, BPF_DW, R1, b, ERR_ARG);
-  append_number(g, dst, true);
-  emit_ja(E, done);
+  for (int k = 0; k < BO_ERR_COUNT; k++) {
+    const char *before, *after;
+    if (!bo_error_address_text((uint32_t)k, &before, &after)) continue;
+    emit_bind(E, address[k]);
+    put_literal(g, dst, before, strlen(before));
+    emit_ldx(E, BPF_DW, R1, b, ERR_ARG);
+    append_number(g, dst, true);
+    if (*after) append_literal(g, dst, after);
+    emit_ja(E, done);
+  }
   /* an overflow names the array's size when it has one */
   emit_bind(E, overflow);
   uint32_t plain = emit_label(E);

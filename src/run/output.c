@@ -101,6 +101,7 @@ void session_record(Session *s, const void *data, size_t size) {
     if (len < 16) return;
     uint32_t site;
     uint64_t arg;
+    const char *before, *after;
     memcpy(&site, p, 4);
     memcpy(&arg, p + 8, 8);
     char msg[512];
@@ -108,8 +109,8 @@ void session_record(Session *s, const void *data, size_t size) {
       snprintf(msg, sizeof msg, "%.*s", (int)strnlen((const char *)p + 16, S), p + 16);
     } else if (h.id == BO_ERR_OVERFLOW && arg) {
       snprintf(msg, sizeof msg, "Array overflow, check size limit (%llu)", (unsigned long long)arg);
-    } else if (h.id == BO_ERR_READ) {
-      snprintf(msg, sizeof msg, "kernel read fault at 0x%016llx", (unsigned long long)arg);
+    } else if (bo_error_address_text(h.id, &before, &after)) {
+      snprintf(msg, sizeof msg, "%s%016llx%s", before, (unsigned long long)arg, after);
     } else if (bo_error_text(h.id)) {
       snprintf(msg, sizeof msg, "%s", bo_error_text(h.id));
     } else {
