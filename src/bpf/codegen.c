@@ -134,6 +134,12 @@ static void scan_hist(Expr *e, void *ctx) {
       gen_error(g, e->loc, "invalid @hist_linear range");
       return;
     }
+    if (!stat_buckets(&h)) {
+      gen_error(g, e->loc, "@hist_linear(%lld, %lld, %lld) needs too many buckets (at most %d, "
+                "STP_MAX_BUCKETS, with the two outside the range)", (long long)h.lo,
+                (long long)h.hi, (long long)h.step, STAT_HIST_MAX_BUCKETS);
+      return;
+    }
   }
   if (gg->hist.kind != STATH_NONE &&
       (gg->hist.kind != h.kind || gg->hist.lo != h.lo || gg->hist.hi != h.hi ||
