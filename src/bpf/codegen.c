@@ -481,6 +481,16 @@ static bool attach_info(Gen *g, Probe *p, BoProbe *bp, BoProg *bprog) {
   return false;
 }
 
+/* A program's jumps reach at most 32767 instructions (their offsets are
+ * 16 bits, and Linux 6.1 has no longer jump): a body too large for that
+ * is an error naming the probe. */
+static void too_large(Gen *g, const Probe *p, SrcLoc loc) {
+  gen_error(g, p && p->body ? p->body->loc : loc,
+            "probe %s is too large for the bpf runtime: its program would jump over more "
+            "than 32767 instructions; split its body into several probes",
+            p ? p->point : "syscall.*");
+}
+
 /* Generate probe p as program NAME_index (NAME_index_entry for the
  * companion that capture (entry.c) says what to take at a call's entry
  * for). */
@@ -530,7 +540,7 @@ static void gen_probe_program(Gen *g, Probe *p, uint32_t index, const GEntry *ca
   gen_stmt(g, p->body);
   gen_program_end(g, &top);
   g->entry = NULL;
-  if (!emit_finish(&e) && !g->failed) gen_error(g, loc, "internal error: a jump is out of range");
+  if (!emit_finish(&e) && !g->failed) too_large(g, p, loc);
   bprog->ncode = e.nmain < e.n ? e.nmain : 0; /* loop.c: the bodies after the program */
   emit_free(&e);
   bprog->insns = e.insns;
@@ -656,7 +666,7 @@ static void gen_sys_body(Gen *g, SysBody *b, uint32_t base_top) {
   }
   gen_stmt(g, p->body);
   gen_program_end(g, &top);
-  if (!emit_finish(&b->e) && !g->failed) gen_error(g, loc, "internal error: a jump is out of range");
+  if (!emit_finish(&b->e) && !g->failed) too_large(g, p, loc);
   b->ncode = b->e.nmain < b->e.n ? b->e.nmain : 0;
   emit_free(&b->e);
   if (g->high > g->scratch_max) g->scratch_max = g->high;
@@ -686,7 +696,7 @@ static void sys_add(Gen *g, BoProbe *bp, const char *name, bool ret, Emit *e, Sr
   bprog->name = name;
   bprog->section = ret ? "tp_btf/sys_exit" : "tp_btf/sys_enter";
   bprog->type = BPF_PROG_TYPE_TRACING;
-  if (!emit_finish(e) && !g->failed) gen_error(g, loc, "internal error: a jump is out of range");
+  if (!emit_finish(e) && !g->failed) too_large(g, NULL, loc);
   emit_free(e);
   bprog->insns = e->insns;
   bprog->ninsns = e->n;
