@@ -481,6 +481,30 @@ static bool attach_info(Gen *g, Probe *p, BoProbe *bp, BoProg *bprog) {
   return false;
 }
 
+/* The scratch map's value: the largest kernel program's scratch, plus a
+ * string of slack so that variable-offset string copies stay in bounds. */
+static uint64_t scratch_value(const Gen *g, uint64_t high) {
+  return (high + 2 * (uint64_t)g->S + 64 + 7) & ~(uint64_t)7;
+}
+
+/* The kernel keeps a per-CPU map's value within 32 KiB (PCPU_MIN_UNIT_SIZE). */
+enum { MAX_PERCPU_VALUE = 32768 };
+
+/* After a program: its scratch counts towards the scratch map's value
+ * (kernel programs) or staprun's (user programs), and a kernel program
+ * needing more than a per-CPU value holds is an error naming the probe. */
+static void note_scratch(Gen *g, const Probe *p, SrcLoc loc) {
+  if (g->high > g->scratch_max) g->scratch_max = g->high;
+  if (g->user) return;
+  if (g->high > g->kscratch_max) g->kscratch_max = g->high;
+  uint64_t need = scratch_value(g, g->high);
+  if (need > MAX_PERCPU_VALUE && !g->failed)
+    gen_error(g, p && p->body ? p->body->loc : loc,
+              "probe %s needs %llu bytes of scratch memory, more than the %d a per-CPU map "
+              "value holds (MAXSTRINGLEN=%u makes each string that long)",
+              p ? p->point : "syscall.*", (unsigned long long)need, MAX_PERCPU_VALUE, g->S);
+}
+
 /* A program's jumps reach at most 32767 instructions (their offsets are
  * 16 bits, and Linux 6.1 has no longer jump): a body too large for that
  * is an error naming the probe. */
@@ -551,7 +575,7 @@ static void gen_probe_program(Gen *g, Probe *p, uint32_t index, const GEntry *ca
   bprog->ncore = e.ncore;
   bprog->lines = e.lines;
   bprog->nlines = e.nlines;
-  if (g->high > g->scratch_max) g->scratch_max = g->high;
+  note_scratch(g, p, loc);
   vec_push(&g->progs, g->arena, bprog);
   bp->prog = (uint32_t)g->progs.len - 1;
   vec_push(&g->probes, g->arena, bp);
@@ -669,7 +693,7 @@ static void gen_sys_body(Gen *g, SysBody *b, uint32_t base_top) {
   if (!emit_finish(&b->e) && !g->failed) too_large(g, p, loc);
   b->ncode = b->e.nmain < b->e.n ? b->e.nmain : 0;
   emit_free(&b->e);
-  if (g->high > g->scratch_max) g->scratch_max = g->high;
+  note_scratch(g, p, loc);
 }
 
 /* Branch on the number in R_PTR: bodies[lo, hi) sorted by number, to
@@ -706,7 +730,7 @@ static void sys_add(Gen *g, BoProbe *bp, const char *name, bool ret, Emit *e, Sr
   bprog->ncore = e->ncore;
   bprog->lines = e->lines;
   bprog->nlines = e->nlines;
-  if (g->high > g->scratch_max) g->scratch_max = g->high;
+  note_scratch(g, NULL, loc);
   vec_push(&g->progs, g->arena, bprog);
   bp->prog = (uint32_t)g->progs.len - 1;
   vec_push(&g->probes, g->arena, bp);
@@ -944,6 +968,7 @@ BoObject *bpf_translate(Program *prog, Target *t, Arena *a, Diag *d, const BpfOp
                       .ringbuf_size = 1u << 22};
   if (o->defines)
     for (size_t i = 0; i < o->defines->len; i++) set_limit(g, o->defines->items[i]);
+  if (o->ringbuf_size) g->lim.ringbuf_size = o->ringbuf_size;
   if (!g->maxaction_intr)
     g->maxaction_intr = g->lim.maxaction > UINT32_MAX / 10 ? UINT32_MAX : 10 * g->lim.maxaction;
   if (g->lim.maxstringlen < 16) g->lim.maxstringlen = 16;
@@ -988,14 +1013,12 @@ BoObject *bpf_translate(Program *prog, Target *t, Arena *a, Diag *d, const BpfOp
   obj->release = t->kernel ? t->kernel->release : "";
   obj->limits = g->lim;
   ((BoMap *)g->maps.items[g->globals_map])->value_size = g->globals_size;
-  /* Scratch: the largest program's, plus a string of slack so that
-   * variable-offset string copies stay in bounds. */
-  obj->scratch_size = ((g->scratch_max + 2 * g->S + 64) + 7) & ~7u;
-  ((BoMap *)g->maps.items[g->scratch_map])->value_size = obj->scratch_size;
-  /* User programs' scratch (staprun's own) also holds the frames of
-   * recursive calls: it may be larger than the kernel's. */
-  if (g->user_scratch_max > g->scratch_max)
-    obj->scratch_size = ((g->user_scratch_max + 2 * g->S + 64) + 7) & ~7u;
+  /* Scratch: the largest kernel program's in the map; staprun's for the
+   * user programs, the largest of all (with their recursive calls'
+   * frames). */
+  ((BoMap *)g->maps.items[g->scratch_map])->value_size = (uint32_t)scratch_value(g, g->kscratch_max);
+  uint32_t user = g->user_scratch_max > g->scratch_max ? g->user_scratch_max : g->scratch_max;
+  obj->scratch_size = (uint32_t)scratch_value(g, user);
   TO_ARRAY(g, g->maps, BoMap, obj->maps, obj->nmaps);
   TO_ARRAY(g, g->progs, BoProg, obj->progs, obj->nprogs);
   TO_ARRAY(g, g->probes, BoProbe, obj->probes, obj->nprobes);

@@ -111,7 +111,8 @@ typedef struct Gen {
   HashMap fmt_index;   /* format text -> index + 1 */
   HashMap site_index;  /* site text -> index + 1 */
   uint32_t globals_map, ringbuf_map, scratch_map, globals_size;
-  uint32_t scratch_max;
+  uint32_t scratch_max;  /* the most scratch any program uses */
+  uint32_t kscratch_max; /* the most a kernel program uses (the map's) */
   /* the program being generated */
   Emit *e;
   bool user;
