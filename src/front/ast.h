@@ -99,8 +99,10 @@ struct Expr {
   };
   const char *str;    /* E_STR bytes, E_CAST type, E_VARREF name, E_PERF and
                          E_CONST name, E_EMBEDDED code */
-  const char *module; /* E_CAST/E_VARREF module, or NULL */
-  int64_t num;        /* E_NUM value (64-bit, wrapped) */
+  union {             /* (no kind has both; read each only for its kinds) */
+    const char *module; /* E_CAST/E_VARREF module, or NULL */
+    int64_t num;      /* E_NUM value (64-bit, wrapped) */
+  };
   void *ref;          /* pass 2: Symbol* (E_VAR, E_INDEX/E_IN base),
                          Function* (E_CALL), TargetVar* (E_TARGET) */
 };
