@@ -61,13 +61,14 @@ static void set_arity(Sema *S, Symbol *s, int arity, SrcLoc loc) {
   if (s->arity < 0) {
     s->arity = arity;
   } else if (s->arity != arity) {
-    sema_error(S, loc, ident(S, s->name),
-               arity ? "'%s' used as an array with %d index%s, but it is %s"
-                     : "'%s' used as a scalar%.0d%s, but it is %s",
-               s->name, arity, arity == 1 ? "" : "es",
-               s->arity ? arena_printf(S->arena, "an array with %d index%s", s->arity,
-                                       s->arity == 1 ? "" : "es")
-                        : "a scalar");
+    const char *is = s->arity ? arena_printf(S->arena, "an array with %d index%s", s->arity,
+                                             s->arity == 1 ? "" : "es")
+                              : "a scalar";
+    if (arity)
+      sema_error(S, loc, ident(S, s->name), "'%s' used as an array with %d index%s, but it is %s",
+                 s->name, arity, arity == 1 ? "" : "es", is);
+    else
+      sema_error(S, loc, ident(S, s->name), "'%s' used as a scalar, but it is %s", s->name, is);
     s->arity = arity; /* report once */
   }
 }

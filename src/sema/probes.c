@@ -140,6 +140,18 @@ static int expand_timer(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
     const ProbeComp *r = comp(comps, 2);
     if (strcmp(r->name, "randomize") != 0) return 0;
     if (!num_arg(S, r, &rnd)) return -1;
+    /* stapprobes: M is smaller than N; hertz timers are not randomized */
+    if (units[u].ns == 0) {
+      sema_error(S, r->loc, arena_printf(S->arena, "identifier '%s'", r->name),
+                 "randomization is not supported for hertz timers");
+      return -1;
+    }
+    if (rnd < 0 || rnd >= n) {
+      sema_error(S, r->arg ? r->arg->loc : r->loc, arena_printf(S->arena, "number '%lld'", (long long)rnd),
+                 "invalid randomize for a timer: it must be from 0 to less than the "
+                 "interval (%lld)", (long long)n);
+      return -1;
+    }
   } else if (comps->len > 3) {
     return 0;
   }
