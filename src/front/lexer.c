@@ -83,11 +83,11 @@ static Keyword keyword_lookup(const char *s, size_t n) {
 }
 
 /* Character classes, one table lookup per byte. */
-enum { CC_IDSTART = 1, CC_DIGIT = 2, CC_SPACE = 4 };
+enum { CC_IDSTART = 1, CC_DIGIT = 2, CC_SPACE = 4, CC_NEWLINE = 8 };
 
 static const unsigned char char_class[256] = {
-    [' '] = CC_SPACE, ['\t'] = CC_SPACE, ['\r'] = CC_SPACE, ['\f'] = CC_SPACE,
-    ['\v'] = CC_SPACE,
+    ['\n'] = CC_NEWLINE, [' '] = CC_SPACE, ['\t'] = CC_SPACE, ['\r'] = CC_SPACE,
+    ['\f'] = CC_SPACE, ['\v'] = CC_SPACE,
     ['0'] = CC_DIGIT, ['1'] = CC_DIGIT, ['2'] = CC_DIGIT, ['3'] = CC_DIGIT,
     ['4'] = CC_DIGIT, ['5'] = CC_DIGIT, ['6'] = CC_DIGIT, ['7'] = CC_DIGIT,
     ['8'] = CC_DIGIT, ['9'] = CC_DIGIT,
@@ -222,8 +222,8 @@ static OUT_OF_LINE void lex_number(Lexer *lx, Token *t, bool space) {
   uint64_t v = 0;
   for (const char *q = d; ok && q < lx->p; q++) {
     unsigned dv = (unsigned)digit_value(*q);
-    if (dv >= base || v > (UINT64_MAX - dv) / base) ok = false;
-    else v = v * base + dv;
+    ok = dv < base && !__builtin_mul_overflow(v, base, &v) &&
+         !__builtin_add_overflow(v, dv, &v);
   }
   set_token(t, TK_NUMBER, loc, space);
   t->text = keep_text(lx, s, n);
@@ -469,9 +469,8 @@ static OUT_OF_LINE void lex_invalid(Lexer *lx, Token *t, bool space) {
 
 void lexer_next(Lexer *lx, Token *t) {
   const char *p = lx->p, *s = p;
-  while (char_class[(unsigned char)*s] & CC_SPACE || *s == '\n') {
+  while (char_class[(unsigned char)*s] & (CC_SPACE | CC_NEWLINE))
     if (*s++ == '\n') newline(lx, s);
-  }
   if (*s == '#' || *s == '/') { /* perhaps a comment */
     lx->p = s;
     if (!skip_space(lx)) {
