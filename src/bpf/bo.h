@@ -344,6 +344,10 @@ typedef enum BoRecKind {
   BO_REC_HIST,   /* print(@hist_*) in a kernel program; id: the
                     statistic's map; then its key (the map's key size):
                     staprun reads and prints it */
+  BO_REC_LOG,    /* log(msg): the message (maxstringlen) follows; staprun
+                    prints it as a line */
+  BO_REC_SYSTEM, /* system(cmd): the command (maxstringlen) follows;
+                    staprun runs it with /bin/sh in the background */
 } BoRecKind;
 
 /* User programs call helpers by id: the kernel's own (map lookups, the

@@ -10,6 +10,7 @@
 #include "bpf/gen.h"
 #include "front/ast.h"
 #include "runtime/common/format.h"
+#include "target/arch.h"
 
 #define E (g->e)
 
@@ -606,6 +607,53 @@ void gen_program_end(Gen *g, Handler *top) {
 
 static void control_load(Gen *g, size_t off) { emit_ldx(E, BPF_DW, R0, R_GLOB, (int16_t)off); }
 
+/* exit(): stop the kernel probes, and tell staprun. */
+static void gen_exit(Gen *g) {
+  emit_mov_imm(E, R1, BO_STATE_STOPPING);
+  emit_stx(E, BPF_DW, R_GLOB, 0, R1);
+  uint32_t mark = g->top, rec = gen_tmp(g, 8);
+  emit_st(E, BPF_W, R_SCR, (int16_t)rec, BO_REC_EXIT);
+  emit_st(E, BPF_W, R_SCR, (int16_t)(rec + 4), 0);
+  send_record(g, rec, 8);
+  g->top = mark;
+  emit_mov_imm(E, R0, 0);
+}
+
+static const char *arch_of(const Gen *g) {
+  return g->target->kernel ? g->target->kernel->arch : NULL;
+}
+
+/* Bytes user_int8_error ... user_ulong_error read, or 0 for any other name. */
+static int user_read_size(const char *n) {
+  static const struct { const char *name; int size; } reads[] = {
+      {"user_int8_error", 1}, {"user_int16_error", 2}, {"user_int32_error", 4},
+      {"user_int64_error", 8}, {"user_long_error", 8},  {"user_ulong_error", 8}};
+  for (size_t i = 0; i < sizeof reads / sizeof *reads; i++)
+    if (!strcmp(n, reads[i].name)) return reads[i].size;
+  return 0;
+}
+
+/* probe_type(): the low-level mechanism behind the probe, in stap's words
+ * where it is the same one. */
+static const char *probe_type_name(const Gen *g) {
+  const Probe *p = g->probe;
+  switch (p->family) {
+  case PF_BEGIN: return "begin";
+  case PF_END: return "end";
+  case PF_ERROR: return "error";
+  case PF_NEVER: return "never";
+  case PF_TIMER: return "timer";
+  case PF_PROFILE: return "profile_timer";
+  case PF_KFUNC: case PF_KSTATEMENT:
+    return g->fentry ? (p->is_return ? "fexit" : "fentry") : p->is_return ? "kretprobe" : "kprobe";
+  case PF_UFUNC: return p->is_return ? "uretprobe" : "uprobe";
+  case PF_PERF: return "perf";
+  case PF_TRACEPOINT: case PF_SYSCALL: case PF_PROCESS_BEGIN: case PF_PROCESS_END:
+    return "tracepoint";
+  }
+  return "";
+}
+
 /* A builtin with a long result; false if it is not one. */
 static bool builtin_long(Gen *g, Expr *x, const char *n) {
   if (gen_string_long(g, x, n)) return true; /* strings.c */
@@ -660,15 +708,37 @@ static bool builtin_long(Gen *g, Expr *x, const char *n) {
     gen_strlen_at(g, l);
     g->top = mark;
   } else if (!strcmp(n, "exit")) {
-    /* Stop the kernel probes, and tell staprun. */
-    emit_mov_imm(E, R1, BO_STATE_STOPPING);
-    emit_stx(E, BPF_DW, R_GLOB, 0, R1);
-    uint32_t mark = g->top, rec = gen_tmp(g, 8);
-    emit_st(E, BPF_W, R_SCR, (int16_t)rec, BO_REC_EXIT);
-    emit_st(E, BPF_W, R_SCR, (int16_t)(rec + 4), 0);
-    send_record(g, rec, 8);
-    g->top = mark;
-    emit_mov_imm(E, R0, 0);
+    gen_exit(g);
+  } else if (!strcmp(n, "HZ")) {
+    emit_mov_imm(E, R0, target_config_hz(g->target));
+  } else if (!strcmp(n, "mem_page_size") && arch_page_size(arch_of(g)) > 0) {
+    emit_mov_imm(E, R0, arch_page_size(arch_of(g)));
+  } else if (!strcmp(n, "registers_valid")) {
+    /* the probe has the registers of what it stopped (struct pt_regs) */
+    ProbeFamily f = g->probe->family;
+    emit_mov_imm(E, R0, !g->user && !g->hook && (f == PF_KFUNC || f == PF_KSTATEMENT ||
+                                                 f == PF_UFUNC || f == PF_PROFILE || f == PF_PERF));
+  } else if (!strcmp(n, "user_mode")) {
+    /* uprobes stop user code; a sample (perf, timer.profile) may have
+     * stopped either: its registers' privilege level says */
+    ProbeFamily f = g->probe->family;
+    int cs = arch_user_mode_offset(arch_of(g));
+    if ((f == PF_PROFILE || f == PF_PERF) && !g->user && cs >= 0) {
+      uint32_t done = emit_label(E);
+      emit_ldx(E, BPF_DW, R0, R_CTX, (int16_t)cs);
+      emit_alu_imm(E, BPF_AND, R0, 3);
+      emit_jmp(E, BPF_JEQ, R0, 0, 0, false, done);
+      emit_mov_imm(E, R0, 1);
+      emit_bind(E, done);
+    } else {
+      emit_mov_imm(E, R0, f == PF_UFUNC && !g->user);
+    }
+  } else if (!strncmp(n, "user_", 5) && user_read_size(n) > 0) {
+    /* user_int8_error ... user_ulong_error (long: 64 bits) */
+    gen_long(g, arg(x, 0));
+    emit_mov(E, R1, R0);
+    read_user(g, user_read_size(n), strcmp(n, "user_ulong_error") != 0, x->loc,
+              arena_printf(g->arena, "identifier '%s'", n));
   } else if (!strcmp(n, "kernel_long") || !strcmp(n, "kernel_int") ||
              !strcmp(n, "kernel_short") || !strcmp(n, "kernel_char") ||
              !strcmp(n, "kernel_pointer")) {
@@ -688,6 +758,20 @@ static bool builtin_str(Gen *g, Expr *x, const char *n, Loc dst) {
   if (gen_string_str(g, x, n, dst)) return true;    /* strings.c */
   if (!strcmp(n, "matched")) {
     gen_regex_matched(g, x, dst);
+  } else if (!strcmp(n, "probe_type")) {
+    const char *s = probe_type_name(g);
+    put_literal(g, dst, s, strlen(s));
+  } else if (!strcmp(n, "module_name")) {
+    put_literal(g, dst, g->module_name, strlen(g->module_name));
+  } else if (!strcmp(n, "probemod")) {
+    /* the module of a kernel function probe ("kernel" for vmlinux's) */
+    const Probe *p = g->probe;
+    if (p->family != PF_KFUNC && p->family != PF_KSTATEMENT) {
+      gen_error(g, x->loc, "probemod() has no module to name in probe %s", p->point);
+      return true;
+    }
+    const char *m = p->module ? p->module : "kernel";
+    put_literal(g, dst, m, strlen(m));
   } else if (!strcmp(n, "execname")) {
     ptr_of(g, R1, dst);
     emit_mov_imm(E, R2, 16);
@@ -764,16 +848,24 @@ void gen_call(Gen *g, Expr *x, Loc *str_dst) {
     emit_mov_imm(E, R0, 0);
     return;
   }
-  if (!strcmp(n, "warn")) {
+  if (!strcmp(n, "warn") || !strcmp(n, "log") || !strcmp(n, "system")) {
+    /* warn(msg): staprun prints "WARNING: msg"; log(msg) prints msg as
+     * a line; system(cmd) has staprun run cmd */
+    uint32_t kind = n[0] == 'w' ? BO_REC_WARN : n[0] == 'l' ? BO_REC_LOG : BO_REC_SYSTEM;
     uint32_t mark = g->top;
     uint32_t rec = gen_tmp(g, 24 + g->S);
     str_into(g, arg(x, 0), scr(rec + 24));
-    emit_st(E, BPF_W, R_SCR, (int16_t)rec, BO_REC_WARN);
-    /* warn(msg): staprun prints "WARNING: msg" */
+    emit_st(E, BPF_W, R_SCR, (int16_t)rec, (int32_t)kind);
     emit_st(E, BPF_W, R_SCR, (int16_t)(rec + 4), 0);
     copy_str(g, scr(rec + 8), scr(rec + 24));
     send_record(g, rec, 8 + g->S);
     g->top = mark;
+    return;
+  }
+  if (!strcmp(n, "abort")) {
+    /* exit(), and the handler ends at once: no catch takes it */
+    gen_exit(g);
+    emit_ja(E, g->out_label);
     return;
   }
   Function *f = x->ref;

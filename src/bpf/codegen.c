@@ -962,6 +962,7 @@ BoObject *bpf_translate(Program *prog, Target *t, Arena *a, Diag *d, const BpfOp
   g->arena = a;
   g->prog = prog;
   g->target = t;
+  g->module_name = o->module_name ? o->module_name : "stap";
   g->diag = d;
   g->lim = (BoLimits){.maxstringlen = 128, .maxmapentries = 2048, .maxaction = 1000,
                       .maxnesting = 10, .maxerrors = 0, .maxskipped = 100,
@@ -1009,7 +1010,7 @@ BoObject *bpf_translate(Program *prog, Target *t, Arena *a, Diag *d, const BpfOp
   }
 
   BoObject *obj = arena_alloc(a, sizeof *obj);
-  obj->name = o->module_name ? o->module_name : "stap";
+  obj->name = g->module_name;
   obj->release = t->kernel ? t->kernel->release : "";
   obj->limits = g->lim;
   ((BoMap *)g->maps.items[g->globals_map])->value_size = g->globals_size;

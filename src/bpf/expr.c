@@ -967,14 +967,14 @@ long member_offset(const struct btf *b, int id, const char *name) {
   return -1;
 }
 
-void read_kernel(Gen *g, int size, bool sign, SrcLoc loc, const char *what) {
+static void read_mem(Gen *g, int size, bool sign, bool user, SrcLoc loc, const char *what) {
   uint32_t mark = g->top, t = gen_tmp(g, 16);
   emit_mov(E, R3, R1);
   emit_stx(E, BPF_DW, R_SCR, (int16_t)(t + 8), R3); /* the address, for the message */
   emit_mov(E, R1, R_SCR);
   emit_alu_imm(E, BPF_ADD, R1, (int32_t)t);
   emit_mov_imm(E, R2, size);
-  emit_call(E, BPF_FUNC_probe_read_kernel);
+  emit_call(E, user ? BPF_FUNC_probe_read_user : BPF_FUNC_probe_read_kernel);
   uint32_t ok = emit_label(E);
   emit_jmp(E, BPF_JEQ, R0, 0, 0, false, ok);
   emit_ldx(E, BPF_DW, R1, R_SCR, (int16_t)(t + 8));
@@ -987,6 +987,14 @@ void read_kernel(Gen *g, int size, bool sign, SrcLoc loc, const char *what) {
     emit_alu_imm(E, BPF_ARSH, R0, 64 - size * 8);
   }
   g->top = mark;
+}
+
+void read_kernel(Gen *g, int size, bool sign, SrcLoc loc, const char *what) {
+  read_mem(g, size, sign, false, loc, what);
+}
+
+void read_user(Gen *g, int size, bool sign, SrcLoc loc, const char *what) {
+  read_mem(g, size, sign, true, loc, what);
 }
 
 /* Is BTF type id a signed integer? */

@@ -105,6 +105,7 @@ typedef struct Gen {
   uint32_t maxaction_intr; /* MAXACTION_INTERRUPTIBLE: begin, end and
                           error probes' MAXACTION (10 x MAXACTION) */
   uint32_t S;          /* maxstringlen */
+  const char *module_name; /* the object's name (module_name()) */
   /* the object being built */
   Vec maps, progs, probes, globals, formats, sites, files; /* Bo* */
   HashMap gglobals;    /* Symbol* -> GGlobal* */
@@ -180,6 +181,8 @@ void check_error(Gen *g, uint8_t op, uint8_t reg, int32_t imm, int kind, uint32_
  * of the type; a fault is a runtime error near `what` (stap's token
  * words: "identifier '$p'", "operator '->'") at loc. */
 void read_kernel(Gen *g, int size, bool sign, SrcLoc loc, const char *what);
+/* The same at an address of the current process. */
+void read_user(Gen *g, int size, bool sign, SrcLoc loc, const char *what);
 /* Signed r0 = r0 / r1 or r0 % r1 (r1 != 0), without the v4 sdiv; r2 is
  * lost. */
 void gen_sdivmod(Gen *g, bool mod);

@@ -1,9 +1,11 @@
 /* output: what staprun does with the records the probes send: printf
  * records rendered through the shared printf engine, runtime errors
  * reported the way stap reports them (and counted against MAXERRORS),
- * warn() messages, and exit(). */
+ * warn() and log() messages, system() commands, and exit(). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "run/session.h"
 #include "runtime/common/printf.h"
@@ -60,6 +62,23 @@ short_record:
 }
 
 static void put(Session *s, const char *text, size_t n) { fwrite(text, 1, n, s->out); }
+
+/* system(cmd): /bin/sh runs cmd in the background, as the user running
+ * staprun; a grandchild, so that it needs no reaping and outlives us as
+ * stap's does.  What staprun printed so far goes out first. */
+static void run_system(Session *s, const char *cmd) {
+  fflush(s->out);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (fork() == 0) {
+      execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+      _exit(127);
+    }
+    _exit(0);
+  }
+  if (pid > 0) waitpid(pid, NULL, 0);
+}
 
 void session_error(Session *s, const char *msg, uint32_t site) {
   fflush(s->out);
@@ -125,6 +144,20 @@ void session_record(Session *s, const void *data, size_t size) {
   case BO_REC_HIST:
     session_print_hist(s, h.id, p, len);
     return;
+  case BO_REC_LOG: {
+    if (len < S) return;
+    size_t n = strnlen((const char *)p, S);
+    put(s, (const char *)p, n);
+    if (!n || p[n - 1] != '\n') put(s, "\n", 1);
+    return;
+  }
+  case BO_REC_SYSTEM: {
+    if (len < S) return;
+    char *cmd = strndup((const char *)p, S);
+    if (cmd) run_system(s, cmd);
+    free(cmd);
+    return;
+  }
   case BO_REC_WARN:
     if (len < S) return;
     fflush(s->out);

@@ -105,12 +105,6 @@ static int expand_special(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
   return 1;
 }
 
-static int64_t config_hz(Sema *S) {
-  const char *hz = S->target->kconfig ? kconfig_get(S->target->kconfig, "CONFIG_HZ") : NULL;
-  long v = hz ? strtol(hz, NULL, 10) : 0;
-  return v > 0 ? v : 250;
-}
-
 /* timer.(s|ms|us|ns|hz|jiffies)(N)[.randomize(N)], timer.profile[.tick] */
 static int expand_timer(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
   const ProbeComp *unit = comp(comps, 1);
@@ -156,7 +150,7 @@ static int expand_timer(Sema *S, Ctx *cx, const Vec *comps, Stmt *body) {
     return 0;
   }
   int64_t per = units[u].ns;
-  int64_t hz = config_hz(S);
+  int64_t hz = target_config_hz(S->target);
   int64_t period = per > 0 ? n * per : per == 0 ? 1000000000 / n : n * (1000000000 / hz);
   int64_t rperiod = per > 0 ? rnd * per : per == 0 ? 0 : rnd * (1000000000 / hz);
   Probe *p = new_probe(S, cx, PF_TIMER, comps_text(S, comps), body);

@@ -15,5 +15,10 @@ int arch_func_arg_offset(const char *arch, int i);
 int arch_syscall_arg_offset(const char *arch, int i);
 /* ... of a function's or syscall's return value. */
 int arch_return_offset(const char *arch);
+/* ... of the code segment, whose low two bits are the privilege level
+ * (3 in user mode), or -1. */
+int arch_user_mode_offset(const char *arch);
+/* The page size, in bytes: 4096 on x86_64 (0 when not known). */
+long arch_page_size(const char *arch);
 
 #endif

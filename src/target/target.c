@@ -238,6 +238,12 @@ static void index_btf_types(Target *t, struct btf *b) {
   }
 }
 
+long target_config_hz(Target *t) {
+  const char *hz = t->kconfig ? kconfig_get(t->kconfig, "CONFIG_HZ") : NULL;
+  long v = hz ? strtol(hz, NULL, 10) : 0;
+  return v > 0 ? v : 250;
+}
+
 int target_type_id(Target *t, const char *ctype) {
   struct btf *b = target_btf(t, NULL);
   if (!b) return 0;

@@ -130,6 +130,8 @@ void target_free(Target *t);
 
 /* The kernel's BTF, or NULL with the reason in *err. */
 struct btf *target_btf(Target *t, const char **err);
+/* CONFIG_HZ of its .config, or 250 when it has none. */
+long target_config_hz(Target *t);
 /* The BTF type of a C spelling ("struct file *", "const char *",
  * "size_t"), or 0. */
 int target_type_id(Target *t, const char *ctype);
