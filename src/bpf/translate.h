@@ -18,6 +18,8 @@
 typedef struct BpfOptions {
   const char *module_name; /* -m NAME, or NULL for stap_<hash> */
   const Vec *defines;      /* -D NAME=VALUE: the limits */
+  uint32_t ringbuf_size;   /* -s: bytes of the output ring buffer (a power
+                              of 2 pages), or 0 for the default */
 } BpfOptions;
 
 /* Translate; errors go to diag (stap's "semantic error:" shape, naming the

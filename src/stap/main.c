@@ -68,8 +68,20 @@ static void report_usage(FILE *out, const Usage *from) {
           ms_between(from->ru.ru_stime, to.ru.ru_stime), real);
 }
 
-/* The installed tapset directory, or the source tree's when running from
- * a build directory; SYSTEMTAP_TAPSET overrides both. */
+/* -s NUM: the bytes of the output ring buffer, which the kernel wants a
+ * power of 2 (of pages) that fits its 32-bit size: NUM MB rounded up to
+ * one, at most 2048 MB, said in a warning when it is not NUM MB. */
+static uint32_t ringbuf_bytes(const StapOptions *opt) {
+  if (opt->buffer_mb <= 0) return 0;
+  uint32_t mb = 1;
+  while (mb < (uint32_t)opt->buffer_mb && mb < 2048) mb *= 2;
+  if (mb != (uint32_t)opt->buffer_mb && !opt->no_warnings)
+    fprintf(stderr, "WARNING: -s %d: the output buffer is %u MB, %s\n", opt->buffer_mb, mb,
+            mb < (uint32_t)opt->buffer_mb ? "the largest a bpf ring buffer can be"
+                                          : "as a bpf ring buffer's size is a power of 2");
+  return mb << 20;
+}
+
 /* The module name: -m NAME, else stap_<hash of the script>. */
 static const char *module_name(const StapOptions *opt, Arena *a, const SourceFile *src) {
   if (opt->module_name) return opt->module_name;
@@ -103,7 +115,8 @@ static int later_passes(const StapOptions *opt, Program *prog, Target *target, A
       fprintf(stderr, "ERROR: invalid module name '%s': use letters, digits and '_'\n", name);
       return 1;
     }
-  BpfOptions bo = {.module_name = name, .defines = &opt->defines};
+  BpfOptions bo = {.module_name = name, .defines = &opt->defines,
+                   .ringbuf_size = ringbuf_bytes(opt)};
   BoObject *obj = bpf_translate(prog, target, a, diag, &bo);
   if (!obj) {
     fprintf(stderr, "Pass 3: translation failed.  [man error::pass3]\n");
@@ -157,6 +170,8 @@ static int later_passes(const StapOptions *opt, Program *prog, Target *target, A
   return rc;
 }
 
+/* The installed tapset directory, or the source tree's when running from
+ * a build directory; SYSTEMTAP_TAPSET overrides both. */
 static const char *default_tapset_dir(void) {
   const char *env = getenv("SYSTEMTAP_TAPSET");
   if (env && *env) return env;

@@ -93,6 +93,8 @@ void options_usage(FILE *out) {
         "   -c CMD     start the probes, run CMD, and exit when it finishes\n"
         "   -x PID     sets target() to PID\n"
         "   -k         keep temporary directory\n"
+        "   -s NUM     use a NUM megabyte buffer for kernel-to-user data transfer\n"
+        "              (the bpf runtime's output ring buffer: a power of 2)\n"
         "   --runtime=MODE\n"
         "              set the pass-5 runtime mode: kernel or bpf\n"
         "   --bpf      shorthand for --runtime=bpf\n"
@@ -174,6 +176,16 @@ int options_parse(StapOptions *o, Arena *a, int argc, char **argv) {
       }
       break;
     }
+    case 's': {
+      char *end;
+      long mb = strtol(optarg, &end, 10);
+      if (*end || end == optarg || mb < 1 || mb > 4095) {
+        fputs("Invalid buffer size (should be 1-4095).\n", stderr);
+        return 1;
+      }
+      o->buffer_mb = (int)mb;
+      break;
+    }
     case 'D': vec_push(&o->defines, a, optarg); break;
     case 'G': vec_push(&o->globals, a, optarg); break;
     case 'u': o->unoptimized = true; break;
@@ -205,7 +217,7 @@ int options_parse(StapOptions *o, Arena *a, int argc, char **argv) {
     case LONG_DUMP_FUNCTIONS: o->dump_functions = true; break;
     case LONG_DUMP_PROBE_ALIASES: o->dump_probe_aliases = true; break;
     case LONG_DUMP_PROBE_TYPES: o->dump_probe_types = true; break;
-    case 'P': case 'b': case 's': case 'q': case 'F': case 'S': case 'B':
+    case 'P': case 'b': case 'q': case 'F': case 'S': case 'B':
     case 'd': case 't': case 'T': case 'R': case LONG_VP: case LONG_IGNORED:
     case LONG_IGNORED_ARG:
       break; /* accepted for compatibility; not yet meaningful here */

@@ -30,6 +30,7 @@ typedef struct StapOptions {
   const char *output;      /* -o FILE */
   const char *command;     /* -c CMD */
   long target_pid;         /* -x PID */
+  int buffer_mb;           /* -s NUM: MB of output buffer (0: default) */
   const char *runtime;     /* --runtime=kernel|bpf (NULL: decide) */
   const char *compatible;  /* --compatible=VERSION */
   const char *privilege;   /* --privilege=... */
