@@ -127,6 +127,110 @@ void session_print_hist(Session *s, uint32_t map, const void *key, size_t len) {
   free(sv);
 }
 
+/* ---- the keys of a map, once ---- */
+
+/* One pass over a hash map's buckets with BPF_MAP_LOOKUP_BATCH (with
+ * `del`, BPF_MAP_LOOKUP_AND_DELETE_BATCH, which deletes what it finds):
+ * every key in the map as the pass finds it, each once, in the map's own
+ * order, into *keys (*n of them; free it).  The pass ends even while the
+ * kernel probes keep adding keys (a bucket already passed is not visited
+ * again), which a walk with get_next_key does not promise.  False if the
+ * kernel cannot do it for this map (the caller walks instead) or memory
+ * runs out. */
+static bool user_batch_keys(Session *s, const BoMap *m, int fd, bool del, unsigned char **keys,
+                            size_t *n) {
+  size_t ks = m->key_size, vs = vsize(m) * (size_t)(percpu(m) ? s->ncpus : 1);
+  size_t chunk = m->max_entries < 256 ? (m->max_entries ? m->max_entries : 1) : 256;
+  size_t cap = chunk, got = 0;
+  /* a bucket never holds more than the map can */
+  size_t chunk_max = (size_t)m->max_entries * 2 + 64;
+  unsigned char *k = malloc(cap * ks), *v = malloc(chunk * vs);
+  uint64_t in = 0, out = 0; /* the kernel's cursor (a bucket number) */
+  bool first = true, ok = k && v;
+  while (ok) {
+    if (got + chunk > cap) {
+      size_t ncap = cap * 2 > got + chunk ? cap * 2 : got + chunk;
+      unsigned char *nk = realloc(k, ncap * ks);
+      if (!(ok = nk != NULL)) break;
+      k = nk;
+      cap = ncap;
+    }
+    uint32_t count = (uint32_t)chunk;
+    int r = del ? bpf_map_lookup_and_delete_batch(fd, first ? NULL : &in, &out, k + got * ks, v,
+                                                  &count, NULL)
+                : bpf_map_lookup_batch(fd, first ? NULL : &in, &out, k + got * ks, v, &count,
+                                       NULL);
+    int err = r < 0 ? errno : 0;
+    if (r < 0 && err == ENOSPC && count == 0) {
+      /* one bucket holds more than chunk keys: a larger chunk */
+      unsigned char *nv = chunk * 2 <= chunk_max ? realloc(v, chunk * 2 * vs) : NULL;
+      if (!(ok = nv != NULL)) break;
+      v = nv;
+      chunk *= 2;
+      continue;
+    }
+    if (r < 0 && err != ENOENT) {
+      ok = false; /* not for this map or kernel */
+      break;
+    }
+    got += count;
+    if (r < 0) break; /* ENOENT: the last buckets were passed */
+    first = false;
+    in = out;
+  }
+  free(v);
+  if (!ok) {
+    free(k);
+    return false;
+  }
+  *keys = k;
+  *n = got;
+  return true;
+}
+
+/* Every key of map fd (m), each at most once, in the map's own order:
+ * *n keys of m->key_size bytes (free them), or NULL when out of memory.
+ * Where the kernel has no batches, a get_next_key walk, bounded: a key
+ * deleted under it restarts it from the first key. */
+static unsigned char *user_keys(Session *s, const BoMap *m, int fd, size_t *n) {
+  unsigned char *keys;
+  if (user_batch_keys(s, m, fd, false, &keys, n)) return keys;
+  size_t ks = m->key_size, cap = 64, max = (size_t)m->max_entries * 2 + 16;
+  *n = 0;
+  keys = malloc(cap * ks);
+  if (!keys) return NULL;
+  unsigned char *prev = NULL, *next = malloc(ks);
+  while (next && *n < max && bpf_map_get_next_key(fd, prev, next) == 0) {
+    if (*n == cap) {
+      unsigned char *nk = realloc(keys, cap * 2 * ks);
+      if (!nk) break;
+      keys = nk;
+      cap *= 2;
+    }
+    memcpy(keys + *n * ks, next, ks);
+    prev = keys + *n * ks;
+    (*n)++;
+  }
+  free(next);
+  return keys;
+}
+
+/* delete ARR: every element there is now, once.  Kernel probes may add
+ * elements meanwhile (each bpf() call of this very deletion may fire
+ * one); those stay, as after stap's delete.  False when out of memory. */
+static bool user_clear(Session *s, const BoMap *m, int fd) {
+  unsigned char *keys;
+  size_t n;
+  if (user_batch_keys(s, m, fd, true, &keys, &n)) {
+    free(keys);
+    return true;
+  }
+  if (!(keys = user_keys(s, m, fd, &n))) return false;
+  for (size_t i = 0; i < n; i++) bpf_map_delete_elem(fd, keys + i * m->key_size);
+  free(keys);
+  return true;
+}
+
 /* ---- foreach ---- */
 
 typedef struct SortItem {
@@ -176,21 +280,14 @@ static uint64_t foreach_start(Session *s, uint64_t handle, uint64_t spec, int64_
   const BoGlobal *g = global_of_map(s, handle);
   if (!m || !g) return 0;
   Iter *it = calloc(1, sizeof *it);
-  size_t ks = m->key_size, cap = 64;
+  if (!it) return 0;
+  size_t ks = m->key_size;
   it->ks = ks;
-  it->keys = malloc(cap * ks);
-  unsigned char *prev = NULL, *next = malloc(ks);
-  while (bpf_map_get_next_key(fd, prev, next) == 0) {
-    if (it->n == cap) {
-      cap *= 2;
-      it->keys = realloc(it->keys, cap * ks);
-    }
-    memcpy(it->keys + it->n * ks, next, ks);
-    prev = it->keys + it->n * ks;
-    it->n++;
-    if (it->n > (size_t)m->max_entries * 2 + 16) break; /* a map changing under us */
+  it->keys = user_keys(s, m, fd, &it->n);
+  if (!it->keys) {
+    free(it);
+    return 0;
   }
-  free(next);
   int field = (int)(spec & 0xff), dir = (int)(spec >> 8 & 0xff), which = (int)(spec >> 16 & 0xff);
   if (field != BO_SORT_NONE || limit >= 0) {
     SortItem *items = calloc(it->n + 1, sizeof *items);
@@ -502,10 +599,7 @@ static bool helper(Interp *in, void *user, int32_t id, const uint64_t a[5], uint
       if (!ok) break;
       return true;
     }
-    unsigned char *k = malloc(m->key_size);
-    while (bpf_map_get_next_key(fd, NULL, k) == 0)
-      if (bpf_map_delete_elem(fd, k) < 0) break;
-    free(k);
+    if (!user_clear(s, m, fd)) break;
     return true;
   }
   case BO_H_STAT_GET: {
