@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <wordexp.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -111,30 +112,52 @@ static int ringbuf_cb(void *ctx, void *data, size_t size) {
   return 0;
 }
 
-/* Start -c CMD stopped (SIGSTOP) until the probes are ready.  A command
- * without shell syntax is run directly, so that target() is its pid;
- * anything else goes through /bin/sh -c. */
+/* Start -c CMD stopped (SIGSTOP) until the probes are ready.  As stap's
+ * staprun does, the command is expanded with wordexp(3) (quotes,
+ * backslashes, $VAR, ~, globs) and executed directly, so that target()
+ * is its pid; a command wordexp does not take (| & ; < > ( ) { } or a
+ * newline: pipes, redirections, lists; or a command substitution) runs
+ * through /bin/sh -c, target() then the shell's pid.  -1 after
+ * reporting why not. */
 static pid_t start_command(const char *cmd) {
-  bool plain = strpbrk(cmd, "|&;<>()$`\\\"'*?[#~{}") == NULL;
+  wordexp_t w = {0};
+  int rc = wordexp(cmd, &w, WRDE_NOCMD);
+  bool shell = rc == WRDE_BADCHAR || rc == WRDE_CMDSUB;
+  if (rc == 0 && w.we_wordc == 0) {
+    wordfree(&w);
+    fail("-c '%s': the command is empty", cmd);
+    return -1;
+  }
+  if (rc != 0 && !shell) {
+    if (rc == WRDE_NOSPACE) wordfree(&w); /* what it allocated */
+    fail("-c '%s': %s", cmd,
+         rc == WRDE_SYNTAX ? "a shell syntax error (an unmatched quote or brace?)"
+                           : "cannot expand it (out of memory)");
+    return -1;
+  }
   pid_t pid = fork();
-  if (pid < 0) return -1;
+  if (pid < 0) {
+    fail("cannot start '%s': %s", cmd, strerror(errno));
+    if (!shell) wordfree(&w);
+    return -1;
+  }
   if (pid == 0) {
     raise(SIGSTOP);
-    if (plain) {
-      char *copy = strdup(cmd), *argv[256], *save = NULL;
-      int n = 0;
-      for (char *w = strtok_r(copy, " \t\n", &save); w && n < 255; w = strtok_r(NULL, " \t\n", &save))
-        argv[n++] = w;
-      argv[n] = NULL;
-      if (n) execvp(argv[0], argv);
-      fprintf(stderr, "ERROR: cannot run '%s': %s\n", cmd, strerror(errno));
-      _exit(127);
+    if (shell) {
+      execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+      fprintf(stderr, "ERROR: cannot run /bin/sh for '%s': %s\n", cmd, strerror(errno));
+    } else {
+      execvp(w.we_wordv[0], w.we_wordv);
+      fprintf(stderr, "ERROR: cannot run '%s': %s\n", w.we_wordv[0], strerror(errno));
     }
-    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
     _exit(127);
   }
+  if (!shell) wordfree(&w);
   int st;
-  if (waitpid(pid, &st, WUNTRACED) != pid || !WIFSTOPPED(st)) return -1;
+  if (waitpid(pid, &st, WUNTRACED) != pid || !WIFSTOPPED(st)) {
+    fail("cannot start '%s': it did not stop before its exec", cmd);
+    return -1;
+  }
   return pid;
 }
 
@@ -546,10 +569,7 @@ int run_object_file(const char *path, const RunOptions *o) {
   sigaction(SIGHUP, &sa, NULL);
   if (o->command) {
     child = start_command(o->command);
-    if (child < 0) {
-      fail("cannot start '%s': %s", o->command, strerror(errno));
-      goto done;
-    }
+    if (child < 0) goto done;
     s->control->target_pid = child;
   }
 

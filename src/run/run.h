@@ -12,7 +12,8 @@
 
 typedef struct RunOptions {
   const char *output;       /* -o FILE, or NULL for stdout */
-  const char *command;      /* -c CMD (run with /bin/sh -c), or NULL */
+  const char *command;      /* -c CMD (split and expanded by wordexp(3),
+                               shell syntax by /bin/sh -c), or NULL */
   long target_pid;          /* -x PID, or 0 */
   int verbose;              /* -v */
   bool no_warnings;         /* -w */
