@@ -49,6 +49,7 @@ struct Interp {
   bool running;
   bool failed;         /* interp_fail was called during the current call */
   bool out_of_budget;  /* the last run stopped on the budget */
+  bool stopped;        /* the last run stopped on env.interrupted */
   size_t err_insn;
   uintptr_t stack_lo;  /* the stacks of the live frames: [lo, lo + span) */
   size_t stack_span;
@@ -90,6 +91,8 @@ const char *interp_error(const Interp *in) { return in->err; }
 size_t interp_error_insn(const Interp *in) { return in->err_insn; }
 
 bool interp_budget_exhausted(const Interp *in) { return in->out_of_budget; }
+
+bool interp_interrupted(const Interp *in) { return in->stopped; }
 
 void interp_fail(Interp *in, const char *fmt, ...) {
   va_list ap;
@@ -458,6 +461,11 @@ static bool execute(Interp *in, const struct bpf_insn *insns, size_t n,
       return fault(in, pc, "instruction budget exhausted");
     }
     budget--;
+    if ((budget & (INTERP_POLL - 1)) == 0 && in->env.interrupted &&
+        in->env.interrupted(in->env.user)) {
+      in->stopped = true;
+      return fault(in, pc, "interrupted");
+    }
 
     const struct bpf_insn *ip = &insns[pc];
     uint8_t code = ip->code;
@@ -692,6 +700,7 @@ bool interp_run(Interp *in, const struct bpf_insn *insns, size_t n,
   in->running = true;
   in->failed = false;
   in->out_of_budget = false;
+  in->stopped = false;
   in->err[0] = '\0';
   in->err_insn = 0;
   uint64_t r0 = 0;

@@ -33,6 +33,9 @@ typedef struct InterpEnv {
    * calls nest one less deep): 0 for INTERP_MAX_FRAMES, at most
    * INTERP_FRAMES_LIMIT. */
   size_t max_frames;
+  /* Asked every INTERP_POLL instructions (when not NULL): true stops the
+   * run, as interp_interrupted() then says (staprun: a signal came). */
+  bool (*interrupted)(void *user);
 } InterpEnv;
 
 enum {
@@ -40,6 +43,7 @@ enum {
   INTERP_MAX_FRAMES = 8,          /* the default frame limit */
   INTERP_FRAMES_LIMIT = 1 << 16,  /* the largest one InterpEnv may ask for */
   INTERP_MAX_REGIONS = 1 << 16,   /* regions in one run */
+  INTERP_POLL = 1 << 16,          /* instructions between interrupted() */
 };
 
 /* NULL if out of memory or env->max_frames is over INTERP_FRAMES_LIMIT. */
@@ -72,6 +76,9 @@ size_t interp_error_insn(const Interp *in);
 /* Did the last run stop because its budget ran out ("instruction budget
  * exhausted")?  staprun reports that as MAXACTION exceeded. */
 bool interp_budget_exhausted(const Interp *in);
+/* Did the last run stop because InterpEnv.interrupted said so
+ * ("interrupted")? */
+bool interp_interrupted(const Interp *in);
 
 /* Memory the program may use besides its stack, for the current run (all
  * regions are forgotten when interp_run returns; regions added before a

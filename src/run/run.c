@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -29,8 +30,30 @@
 #include "run/kcheck.h"
 #include "run/session.h"
 
-static volatile sig_atomic_t got_signal;
-static void on_signal(int sig) { got_signal = sig; }
+/* SIGINT, SIGTERM and SIGHUP count here (Session.signals); they and
+ * SIGCHLD (the -c command ended) write a byte to wake_pipe, which the
+ * event loop waits on with the ring buffer, so that it wakes at once. */
+static volatile sig_atomic_t signals;
+static int wake_pipe[2] = {-1, -1};
+
+static void wake(void) {
+  int e = errno;
+  if (wake_pipe[1] >= 0 && write(wake_pipe[1], "", 1) < 0) {
+    /* full: the loop is awake already */
+  }
+  errno = e;
+}
+
+static void on_signal(int sig) {
+  (void)sig;
+  signals++;
+  wake();
+}
+
+static void on_child(int sig) {
+  (void)sig;
+  wake();
+}
 
 /* libbpf's messages are collected: a verifier log is shown only when a
  * load fails, with the script location of the failing instruction. */
@@ -107,9 +130,23 @@ static void report_load_failure(Session *s) {
   if (len) fprintf(stderr, "%s", log + start);
 }
 
+/* One record from the ring buffer.  A read stops (a negative return,
+ * after this record) when its budget is spent or a signal came, so that
+ * probes that write as fast as staprun reads (say, on the very write()
+ * calls that print their output) cannot hold the event loop. */
 static int ringbuf_cb(void *ctx, void *data, size_t size) {
-  session_record(ctx, data, size);
-  return 0;
+  Session *s = ctx;
+  session_record(s, data, size);
+  if (s->rb_budget && --s->rb_budget == 0) return -EAGAIN;
+  return session_signalled(s) ? -EINTR : 0;
+}
+
+/* Read what the ring buffer holds: at most `budget` records, or all of it
+ * (0) once no kernel probe writes any more. */
+static void drain(Session *s, struct ring_buffer *rb, size_t budget) {
+  s->rb_budget = budget;
+  ring_buffer__consume(rb);
+  s->rb_budget = 0;
 }
 
 /* Start -c CMD stopped (SIGSTOP) until the probes are ready.  As stap's
@@ -420,7 +457,7 @@ static bool run_in_kernel(Session *s, const BoProbe *p) {
   }
   ctap_kernel_hook();
   bpf_link__destroy(l);
-  if (session_rb) ring_buffer__consume(session_rb);
+  if (session_rb) drain(s, session_rb, 0);
   return true;
 }
 
@@ -432,7 +469,8 @@ static void run_kind(Session *s, uint32_t kind) {
     if (s->obj.probes[i].kind == kind) v[n++] = &s->obj.probes[i];
   qsort(v, n, sizeof *v, cmp_seq);
   for (size_t i = 0; i < n; i++) {
-    if (kind == BO_BEGIN && s->exiting) break;
+    /* a signal stops the probes of this kind that are still to run */
+    if ((kind == BO_BEGIN && s->exiting) || session_signalled(s)) break;
     if (!s->obj.progs[v[i]->prog].user) {
       if (!run_in_kernel(s, v[i])) {
         s->errors++;
@@ -445,10 +483,38 @@ static void run_kind(Session *s, uint32_t kind) {
   free(v);
 }
 
+/* A timer probe and when it runs next. */
 typedef struct Timer {
-  const BoProbe *p;
-  int64_t next;
+  const BoProbe *p; /* the timer probe (a user program) */
+  int64_t next;     /* CLOCK_MONOTONIC ns of its next run */
 } Timer;
+
+/* Timer t has just run (late or not) at about `now`: its next run is one
+ * period (with .randomize, give or take up to that) after the one just
+ * due, on the timer's own schedule, so that over the session it runs as
+ * often as its period says however late each wake-up is.  When staprun
+ * fell behind by more than a period, the runs missed are dropped, not
+ * run in a burst: the schedule moves past them, as stap's hrtimers do
+ * (hrtimer_forward). */
+static void timer_forward(Timer *t, int64_t now) {
+  int64_t period = t->p->period > 0 ? t->p->period : 1000000, r = t->p->randomize;
+  t->next += period + (r > 0 ? (int64_t)(random() % (2 * r + 1)) - r : 0);
+  if (t->next <= now) t->next += ((now - t->next) / period + 1) * period;
+}
+
+/* The signals the session handles, and what they did before. */
+static const int handled[] = {SIGINT, SIGTERM, SIGHUP, SIGCHLD};
+enum { NHANDLED = sizeof handled / sizeof *handled };
+
+static void handle_signals(struct sigaction old[NHANDLED]) {
+  for (int i = 0; i < NHANDLED; i++) {
+    struct sigaction sa = {0};
+    sa.sa_handler = handled[i] == SIGCHLD ? on_child : on_signal;
+    sa.sa_flags = SA_RESTART | (handled[i] == SIGCHLD ? SA_NOCLDSTOP : 0);
+    sigfillset(&sa.sa_mask);
+    sigaction(handled[i], &sa, &old[i]);
+  }
+}
 
 int run_object_file(const char *path, const RunOptions *o) {
   Session S = {0}, *s = &S;
@@ -463,7 +529,9 @@ int run_object_file(const char *path, const RunOptions *o) {
   struct ring_buffer *rb = NULL;
   Timer *timers = NULL;
   pid_t child = -1;
-  bool child_failed = false;
+  bool child_failed = false, signals_set = false;
+  struct sigaction old_actions[NHANDLED];
+  long old_slack = -1;
   s->out = stdout;
   if (o->output) {
     s->out = fopen(o->output, "w");
@@ -562,11 +630,14 @@ int run_object_file(const char *path, const RunOptions *o) {
     fail("cannot open the output ring buffer: %s", strerror(errno));
     goto done;
   }
-  struct sigaction sa = {0};
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGHUP, &sa, NULL);
+  if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+    fail("cannot make a pipe for the event loop: %s", strerror(errno));
+    goto done;
+  }
+  handle_signals(old_actions);
+  signals_set = true;
+  s->signals = &signals;
+  s->signals_seen = signals;
   if (o->command) {
     child = start_command(o->command);
     if (child < 0) goto done;
@@ -575,12 +646,14 @@ int run_object_file(const char *path, const RunOptions *o) {
 
   run_kind(s, BO_BEGIN);
   s->control->state = BO_STATE_RUNNING;
-  for (uint32_t i = 0; i < s->obj.nprobes && !s->exiting; i++)
-    if (!s->obj.progs[s->obj.probes[i].prog].user && !s->left_out[s->obj.probes[i].prog] &&
-        !attach(s, &s->obj.probes[i], &links)) {
+  for (uint32_t i = 0; i < s->obj.nprobes && !s->exiting && !session_signalled(s); i++) {
+    const BoProbe *p = &s->obj.probes[i];
+    if (s->obj.progs[p->prog].user || s->left_out[p->prog]) continue;
+    if (!attach(s, p, &links)) {
       s->errors++;
       s->exiting = s->failed = true;
     }
+  }
   if (child > 0) kill(child, SIGCONT);
   size_t ntimers = 0;
   timers = calloc(s->obj.nprobes + 1, sizeof *timers);
@@ -590,23 +663,46 @@ int run_object_file(const char *path, const RunOptions *o) {
       timers[ntimers].p = &s->obj.probes[i];
       timers[ntimers++].next = t0 + s->obj.probes[i].period;
     }
-  while (!s->exiting && !got_signal) {
-    int64_t now = now_ns(), wait = 200 * 1000000LL;
-    for (size_t i = 0; i < ntimers; i++) {
+  if (ntimers) {
+    /* wake-ups as precise as the timers ask (the default slack, 50 us,
+     * would stretch a timer.us(100) by half) */
+    old_slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+  }
+  /* The event loop: the timers that are due run, then it waits, to the
+   * nanosecond, for the next one, for records, for a signal or for the
+   * command's end (SIGCHLD). */
+  int rbfd = ring_buffer__epoll_fd(rb);
+  int64_t child_checked = t0;
+  while (!s->exiting && !session_signalled(s)) {
+    int64_t now = now_ns();
+    for (size_t i = 0; i < ntimers && !s->exiting && !session_signalled(s); i++)
       if (timers[i].next <= now) {
         session_run_user(s, timers[i].p->prog);
-        int64_t r = timers[i].p->randomize;
-        timers[i].next += timers[i].p->period + (r > 0 ? (int64_t)(random() % (2 * r + 1)) - r : 0);
-        if (timers[i].next < now) timers[i].next = now + timers[i].p->period;
-        if (s->exiting) break;
+        timer_forward(&timers[i], now);
       }
+    if (s->exiting || session_signalled(s)) break;
+    now = now_ns();
+    int64_t wait = 200 * 1000000LL;
+    for (size_t i = 0; i < ntimers; i++)
       if (timers[i].next - now < wait) wait = timers[i].next - now;
+    bool woken = false;
+    if (wait > 0) {
+      struct pollfd pf[2] = {{.fd = rbfd, .events = POLLIN}, {.fd = wake_pipe[0], .events = POLLIN}};
+      struct timespec ts = {.tv_sec = wait / 1000000000, .tv_nsec = wait % 1000000000};
+      if (ppoll(pf, 2, &ts, NULL) > 0 && pf[1].revents) {
+        char buf[64];
+        while (read(wake_pipe[0], buf, sizeof buf) > 0) {
+        }
+        woken = true;
+      }
     }
-    if (s->exiting) break;
-    ring_buffer__poll(rb, (int)(wait > 0 ? (wait + 999999) / 1000000 : 0));
+    /* a bounded read, so that a flood of records cannot hold the timers */
+    drain(s, rb, 4096);
     fflush(s->out);
-    if (child > 0) {
+    if (child > 0 && (woken || now - child_checked > 100 * 1000000LL)) {
       int st;
+      child_checked = now;
       if (waitpid(child, &st, WNOHANG) == child) {
         child = -1;
         s->exiting = true;
@@ -614,14 +710,17 @@ int run_object_file(const char *path, const RunOptions *o) {
       }
     }
   }
+  /* The signal that ended the loop is acted on; one more stops the end
+   * probes. */
+  s->signals_seen = signals;
   /* Stop: no more kernel events, everything they sent is shown, then the
    * end probes. */
   s->control->state = BO_STATE_STOPPING;
   for (size_t i = 0; i < links.n; i++) bpf_link__destroy(links.v[i]);
   links.n = 0;
-  ring_buffer__consume(rb);
+  drain(s, rb, 0);
   run_kind(s, s->failed ? BO_ERROR : BO_END);
-  ring_buffer__consume(rb);
+  drain(s, rb, 0);
   fflush(s->out);
   if (s->control->lost > s->lost_reported)
     fprintf(stderr, "WARNING: %" PRIu64 " output records were lost (the ring buffer was full)\n",
@@ -632,8 +731,16 @@ int run_object_file(const char *path, const RunOptions *o) {
 done:
   if (child > 0) {
     kill(child, SIGTERM);
+    kill(child, SIGCONT);
     waitpid(child, NULL, 0);
   }
+  if (signals_set)
+    for (int i = 0; i < NHANDLED; i++) sigaction(handled[i], &old_actions[i], NULL);
+  for (int i = 0; i < 2; i++) {
+    if (wake_pipe[i] >= 0) close(wake_pipe[i]);
+    wake_pipe[i] = -1;
+  }
+  if (old_slack > 0) prctl(PR_SET_TIMERSLACK, (unsigned long)old_slack, 0, 0, 0);
   for (size_t i = 0; i < links.n; i++) bpf_link__destroy(links.v[i]);
   for (size_t i = 0; i < links.nfds; i++) close(links.fds[i]);
   free(links.v);

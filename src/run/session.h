@@ -4,7 +4,9 @@
 #ifndef CTAP_RUN_SESSION_H
 #define CTAP_RUN_SESSION_H
 
+#include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -35,6 +37,12 @@ typedef struct Session {
   int errors, skipped;
   uint64_t lost_reported;
   bool failed;            /* ended by errors: error probes instead of end */
+  const volatile sig_atomic_t *signals; /* run.c: SIGINT, SIGTERM and
+                             SIGHUP received so far (NULL: none counted) */
+  sig_atomic_t signals_seen; /* how many of those the session has acted on:
+                             one more stops a running user program */
+  size_t rb_budget;       /* records the current ring buffer read may still
+                             handle before it returns (to the timers) */
   /* formats, parsed once */
   FmtDirective **fmts;
   int *nfmts;
@@ -46,6 +54,11 @@ typedef struct Session {
   size_t niters, iters_cap;
   struct UserRegex *regex; /* user.c: compiled patterns, the last match */
 } Session;
+
+/* Has a signal come that the session has not acted on yet? */
+static inline bool session_signalled(const Session *s) {
+  return s->signals && *s->signals != s->signals_seen;
+}
 
 /* output.c: handle one record (from the ring buffer or a user program). */
 void session_record(Session *s, const void *data, size_t size);

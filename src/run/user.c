@@ -656,6 +656,9 @@ static bool map_ref(Interp *in, void *user, uint32_t index, uint64_t *value) {
   return true;
 }
 
+/* A signal has come since the program started: it stops (InterpEnv). */
+static bool user_interrupted(void *user) { return session_signalled(user); }
+
 void session_run_user(Session *s, uint32_t prog) {
   if (prog >= s->obj.nprogs) return;
   const BoProg *p = &s->obj.progs[prog];
@@ -665,7 +668,8 @@ void session_run_user(Session *s, uint32_t prog) {
      * outermost is the probe's) */
     size_t frames = (size_t)s->obj.limits.maxnesting + 2;
     if (frames > INTERP_FRAMES_LIMIT) frames = INTERP_FRAMES_LIMIT;
-    InterpEnv env = {.user = s, .helper = helper, .map = map_ref, .max_frames = frames};
+    InterpEnv env = {.user = s, .helper = helper, .map = map_ref, .max_frames = frames,
+                     .interrupted = user_interrupted};
     s->interp = interp_new(&env);
     if (!s->interp) {
       fprintf(stderr, "ERROR: out of memory for the user probes' interpreter\n");
@@ -680,7 +684,10 @@ void session_run_user(Session *s, uint32_t prog) {
   /* MAXACTION bounds loops in the generated code; the budget only stops
    * a corrupt program */
   bool ok = interp_run(s->interp, p->insns, p->ninsns, 0, 100000000, &r);
-  if (!ok) {
+  if (!ok && interp_interrupted(s->interp)) {
+    /* a signal: the program stops, as does the session, without error */
+    s->exiting = true;
+  } else if (!ok) {
     fflush(s->out);
     fprintf(stderr, "ERROR: %s probe failed: %s\n", p->name, interp_error(s->interp));
     s->errors++;
