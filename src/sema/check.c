@@ -531,9 +531,9 @@ static bool is_lvalue(const Expr *e) {
 }
 
 static void mark_written(Sema *S, Expr *lhs) {
-  if (lhs->kind == E_VAR && lhs->ref) ((Symbol *)lhs->ref)->written = true;
-  if (lhs->kind == E_INDEX && lhs->base->kind == E_VAR && lhs->base->ref)
-    ((Symbol *)lhs->base->ref)->written = true;
+  Symbol *s = lhs->kind == E_VAR ? lhs->ref
+              : lhs->kind == E_INDEX && lhs->base->kind == E_VAR ? lhs->base->ref : NULL;
+  if (s) s->written = s->stored = true;
   if ((lhs->kind == E_TARGET || lhs->kind == E_CAST || lhs->kind == E_AUTOCAST) &&
       !S->opt->guru && !(lhs->loc.file && lhs->loc.file->is_tapset))
     sema_error(S, lhs->loc, "target", "writing to a target variable needs guru mode (-g)");
@@ -569,6 +569,7 @@ static VType infer(Sema *S, Expr *e, VType want) {
     }
     if (s) {
       if (!S->storing) s->read = true;
+      if (!S->storing && !S->crementing) s->value_read = true;
       sym_type(S, s, want, e->loc);
       t = s->type;
     }
@@ -582,10 +583,11 @@ static VType infer(Sema *S, Expr *e, VType want) {
       break;
     } else {
       Symbol *s = array_symbol(S, e->base, e->args.len);
-      bool storing = S->storing;
-      S->storing = false; /* the indices are read */
+      bool storing = S->storing, crementing = S->crementing;
+      S->storing = S->crementing = false; /* the indices are read */
       if (s) {
         if (!storing) s->read = true;
+        if (!storing && !crementing) s->value_read = true;
         sym_type(S, s, want, e->loc);
       }
       t = infer_index(S, e, s);
@@ -626,7 +628,9 @@ static VType infer(Sema *S, Expr *e, VType want) {
     t = VT_LONG;
     break;
   case E_CREMENT:
+    S->crementing = true; /* stap: x++ writes x and does not read it */
     infer(S, e->l, VT_LONG);
+    S->crementing = false;
     mark_written(S, e->l);
     t = VT_LONG;
     break;
@@ -724,7 +728,7 @@ static VType infer(Sema *S, Expr *e, VType want) {
       infer(S, e->args.items[0], VT_LONG);
     } else {
       Symbol *s = array_symbol(S, e->base, e->args.len);
-      if (s) s->read = true;
+      if (s) s->read = s->value_read = true;
       infer_index(S, e, s);
     }
     t = VT_LONG;
@@ -799,7 +803,7 @@ static void check_foreach(Sema *S, Stmt *st) {
   } else {
     Expr *base = arr->kind == E_INDEX ? arr->base : arr;
     s = array_symbol(S, base, st->keys.len);
-    if (s) s->read = true;
+    if (s) s->read = s->value_read = true;
     if (arr->kind == E_INDEX) infer_index(S, arr, s);
     for (size_t i = 0; i < st->keys.len && s; i++) {
       Expr *k = st->keys.items[i];

@@ -191,6 +191,10 @@ Program *sema_elaborate(Front *front, size_t user_files, Target *target,
     }
   }
   if (!S->diag->errors) check_program(S);
+  if (!S->diag->errors && !opt->listing && sema_display_globals(S)) {
+    S->final_round = false;
+    check_program(S); /* with the display probe */
+  }
   if (!S->diag->errors) check_elide(S);
   Program *p = S->prog;
   sema_free(S);

@@ -44,6 +44,10 @@ typedef struct Symbol {
   SrcLoc type_loc;       /* where the type was first inferred */
   const Item *decl;      /* globals: the declaration */
   bool read, written;    /* uses seen */
+  bool stored;           /* assigned, incremented or '<<<' by a statement */
+  bool value_read;       /* read other than by '++' or '--' on it, which
+                            stap counts as writes only: a global stored
+                            but not value_read is shown at the end */
   bool referenced;       /* still named by the body after elision */
   bool from_library;     /* declared or first used in a tapset */
 } Symbol;

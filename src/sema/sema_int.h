@@ -5,6 +5,7 @@
  *   syscall_args.c  the syscall probes' prologue (argstr, retstr)
  *   check.c   binding identifiers and $targets, type inference, checks
  *   pretty.c  the '$' and '$$' suffixes: members as text
+ *   display.c the globals written but never read, shown at the end
  *   dump.c    -p2 and -L output */
 #ifndef CTAP_SEMA_SEMA_INT_H
 #define CTAP_SEMA_SEMA_INT_H
@@ -27,6 +28,7 @@ typedef struct Sema {
   bool changed;           /* type inference made progress this round */
   bool final_round;       /* report what is still unresolved */
   bool storing;           /* inferring the target of '=' or '<<<' */
+  bool crementing;        /* inferring the operand of '++' or '--' */
   Function *cur_func;     /* the function being checked, or NULL */
   Probe *cur_probe;       /* the probe being checked, or NULL */
 } Sema;
@@ -51,6 +53,10 @@ Stmt *probes_parse_body(Sema *S, const char *text);
 /* syscall_args.c: the body a syscall probe starts with (name, the
  * argument variables, argstr; on return retval and retstr) */
 Stmt *syscall_prologue(Sema *S, TargetSyscall *sc, bool ret);
+
+/* display.c: an end probe showing the user's globals that are written
+ * but never read; false if there is none */
+bool sema_display_globals(Sema *S);
 
 /* check.c */
 void check_program(Sema *S);
