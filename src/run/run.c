@@ -502,6 +502,35 @@ static void timer_forward(Timer *t, int64_t now) {
   if (t->next <= now) t->next += ((now - t->next) / period + 1) * period;
 }
 
+/* The runs the kernel skipped of the loaded kernel programs: those that
+ * fired while a BPF program was running on that CPU already (reentrancy:
+ * bpf_prog_info's recursion_misses). */
+static uint64_t kernel_skips(Session *s) {
+  uint64_t n = 0;
+  struct bpf_program *prog;
+  bpf_object__for_each_program(prog, s->bpf) {
+    int fd = bpf_program__fd(prog);
+    struct bpf_prog_info info;
+    uint32_t len = sizeof info;
+    memset(&info, 0, sizeof info);
+    if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0) n += info.recursion_misses;
+  }
+  return n;
+}
+
+/* MAXSKIPPED: more probes skipped than that (the control block's count)
+ * end the session as too many errors do, with stap's message.  Like stap
+ * with its default INTERRUPTIBLE=1, skips for reentrancy (the kernel's
+ * recursion_misses) are counted and reported but not held against it. */
+static void check_skipped(Session *s) {
+  if (s->failed || s->control->skipped <= s->obj.limits.maxskipped) return;
+  fflush(s->out);
+  fputs("ERROR: Skipped too many probes, check MAXSKIPPED or try again with stap -t for "
+        "more details.\n", stderr);
+  s->exiting = s->failed = true;
+  s->control->state = BO_STATE_STOPPING;
+}
+
 /* The signals the session handles, and what they did before. */
 static const int handled[] = {SIGINT, SIGTERM, SIGHUP, SIGCHLD};
 enum { NHANDLED = sizeof handled / sizeof *handled };
@@ -681,6 +710,7 @@ int run_object_file(const char *path, const RunOptions *o) {
         session_run_user(s, timers[i].p->prog);
         timer_forward(&timers[i], now);
       }
+    check_skipped(s);
     if (s->exiting || session_signalled(s)) break;
     now = now_ns();
     int64_t wait = 200 * 1000000LL;
@@ -719,15 +749,18 @@ int run_object_file(const char *path, const RunOptions *o) {
   for (size_t i = 0; i < links.n; i++) bpf_link__destroy(links.v[i]);
   links.n = 0;
   drain(s, rb, 0);
+  check_skipped(s);
   run_kind(s, s->failed ? BO_ERROR : BO_END);
   drain(s, rb, 0);
   fflush(s->out);
+  s->skipped = s->control->skipped + kernel_skips(s);
   if (s->control->lost > s->lost_reported)
     fprintf(stderr, "WARNING: %" PRIu64 " output records were lost (the ring buffer was full)\n",
             s->control->lost);
   if (s->errors || s->skipped)
-    fprintf(stderr, "WARNING: Number of errors: %d, skipped probes: %d\n", s->errors, s->skipped);
-  status = s->errors || child_failed ? 1 : 0;
+    fprintf(stderr, "WARNING: Number of errors: %d, skipped probes: %" PRIu64 "\n", s->errors,
+            s->skipped);
+  status = s->errors || s->failed || child_failed ? 1 : 0;
 done:
   if (child > 0) {
     kill(child, SIGTERM);

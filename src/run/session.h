@@ -34,7 +34,9 @@ typedef struct Session {
   Interp *interp;
   /* runtime state */
   bool exiting;           /* exit() called, a signal, or the command ended */
-  int errors, skipped;
+  int errors;             /* runtime errors so far */
+  uint64_t skipped;       /* skipped probe runs: the control block's count,
+                             and at the end the kernel's (run.c) */
   uint64_t lost_reported;
   bool failed;            /* ended by errors: error probes instead of end */
   const volatile sig_atomic_t *signals; /* run.c: SIGINT, SIGTERM and
