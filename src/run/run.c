@@ -33,7 +33,7 @@
 /* SIGINT, SIGTERM and SIGHUP count here (Session.signals); they and
  * SIGCHLD (the -c command ended) write a byte to wake_pipe, which the
  * event loop waits on with the ring buffer, so that it wakes at once. */
-static volatile sig_atomic_t signals;
+static volatile sig_atomic_t signals, last_signal;
 static int wake_pipe[2] = {-1, -1};
 
 static void wake(void) {
@@ -45,7 +45,7 @@ static void wake(void) {
 }
 
 static void on_signal(int sig) {
-  (void)sig;
+  last_signal = sig;
   signals++;
   wake();
 }
@@ -80,6 +80,18 @@ static int64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* staprun -v: what the session is doing, on standard error. */
+static void note(const Session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(const Session *s, const char *fmt, ...) {
+  if (!s->opt->verbose) return;
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("staprun: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
 }
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -553,6 +565,12 @@ int run_object_file(const char *path, const RunOptions *o) {
     fail("%s", err);
     return 1;
   }
+  uint32_t nuser = 0;
+  for (uint32_t i = 0; i < s->obj.nprogs; i++) nuser += s->obj.progs[i].user;
+  note(s, "read %s: module %s, built for kernel %s: %u probe%s; %u kernel and %u user "
+       "programs; %u maps", path, s->obj.name, s->obj.release ? s->obj.release : "?",
+       s->obj.nprobes, s->obj.nprobes == 1 ? "" : "s", s->obj.nprogs - nuser, nuser,
+       s->obj.nmaps);
   int status = 1;
   Links links = {0};
   struct ring_buffer *rb = NULL;
@@ -590,13 +608,17 @@ int run_object_file(const char *path, const RunOptions *o) {
   int nfentry = kcheck_kfunc(&s->obj, s->left_out), nkfunc = 0;
   for (uint32_t i = 0; i < s->obj.nprobes; i++)
     nkfunc += s->obj.probes[i].kind == BO_FENTRY && !(s->obj.probes[i].flags & BO_PROBE_ENTRY);
-  if (o->verbose && nkfunc)
-    fprintf(stderr, "staprun: kernel.function probes: %d through fentry/fexit, %d through "
-            "kprobes\n", nfentry, nkfunc - nfentry);
+  if (nkfunc)
+    note(s, "kernel.function probes: %d through fentry/fexit, %d through kprobes", nfentry,
+         nkfunc - nfentry);
+  uint32_t nleft = 0;
   for (uint32_t i = 0; i < s->obj.nprogs; i++) {
     struct bpf_program *lp = s->left_out[i] ? bpf_object__find_program_by_name(s->bpf,
                                                   s->obj.progs[i].name) : NULL;
-    if (lp) bpf_program__set_autoload(lp, false);
+    if (lp) {
+      bpf_program__set_autoload(lp, false);
+      nleft++;
+    }
   }
   if (bpf_object__load(s->bpf)) {
     report_load_failure(s);
@@ -618,6 +640,16 @@ int run_object_file(const char *path, const RunOptions *o) {
       fail("%s: cannot load map %s: %s", path, s->obj.maps[i].name, strerror(errno));
       goto done;
     }
+  }
+  if (o->verbose) {
+    /* the ring buffer as the kernel made it */
+    struct bpf_map_info mi;
+    uint32_t milen = sizeof mi;
+    memset(&mi, 0, sizeof mi);
+    bpf_obj_get_info_by_fd(s->map_fds[s->obj.ringbuf_map], &mi, &milen);
+    note(s, "loaded into the kernel: %u kernel programs (%u left out), %u maps; an output "
+         "ring buffer of %u bytes", s->obj.nprogs - nuser - nleft, nleft, s->obj.nmaps,
+         mi.max_entries);
   }
   /* The globals: one mmapped array element. */
   const BoMap *gm = &s->obj.maps[s->obj.globals_map];
@@ -671,18 +703,25 @@ int run_object_file(const char *path, const RunOptions *o) {
     child = start_command(o->command);
     if (child < 0) goto done;
     s->control->target_pid = child;
+    note(s, "started the command '%s': pid %d, held until the probes are attached", o->command,
+         (int)child);
   }
 
   run_kind(s, BO_BEGIN);
   s->control->state = BO_STATE_RUNNING;
+  size_t nattached = 0;
   for (uint32_t i = 0; i < s->obj.nprobes && !s->exiting && !session_signalled(s); i++) {
     const BoProbe *p = &s->obj.probes[i];
     if (s->obj.progs[p->prog].user || s->left_out[p->prog]) continue;
     if (!attach(s, p, &links)) {
       s->errors++;
       s->exiting = s->failed = true;
+    } else if (p->kind != BO_TAIL_CALL) {
+      nattached++;
     }
   }
+  note(s, "attached %zu kernel probes (%zu links, %zu perf events)", nattached, links.n,
+       links.nfds);
   if (child > 0) kill(child, SIGCONT);
   size_t ntimers = 0;
   timers = calloc(s->obj.nprobes + 1, sizeof *timers);
@@ -703,6 +742,7 @@ int run_object_file(const char *path, const RunOptions *o) {
    * command's end (SIGCHLD). */
   int rbfd = ring_buffer__epoll_fd(rb);
   int64_t child_checked = t0;
+  bool child_ended = false;
   while (!s->exiting && !session_signalled(s)) {
     int64_t now = now_ns();
     for (size_t i = 0; i < ntimers && !s->exiting && !session_signalled(s); i++)
@@ -735,11 +775,15 @@ int run_object_file(const char *path, const RunOptions *o) {
       child_checked = now;
       if (waitpid(child, &st, WNOHANG) == child) {
         child = -1;
-        s->exiting = true;
+        s->exiting = child_ended = true;
         child_failed = !command_ended_well(s, st);
       }
     }
   }
+  if (session_signalled(s))
+    note(s, "stopping: %s", strsignal(last_signal));
+  else
+    note(s, "stopping: %s", child_ended ? "the command exited" : s->failed ? "errors" : "exit()");
   /* The signal that ended the loop is acted on; one more stops the end
    * probes. */
   s->signals_seen = signals;
@@ -747,6 +791,7 @@ int run_object_file(const char *path, const RunOptions *o) {
    * end probes. */
   s->control->state = BO_STATE_STOPPING;
   for (size_t i = 0; i < links.n; i++) bpf_link__destroy(links.v[i]);
+  note(s, "detached %zu kernel probes", nattached);
   links.n = 0;
   drain(s, rb, 0);
   check_skipped(s);
@@ -761,6 +806,8 @@ int run_object_file(const char *path, const RunOptions *o) {
     fprintf(stderr, "WARNING: Number of errors: %d, skipped probes: %" PRIu64 "\n", s->errors,
             s->skipped);
   status = s->errors || s->failed || child_failed ? 1 : 0;
+  note(s, "done: %d errors, %" PRIu64 " skipped probes, %" PRIu64 " lost records; exit "
+       "status %d", s->errors, s->skipped, s->control->lost, status);
 done:
   if (child > 0) {
     kill(child, SIGTERM);

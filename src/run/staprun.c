@@ -1,17 +1,29 @@
 /* staprun: run a prebuilt bpf-runtime object on a machine with nothing
- * else installed.  staprun [-v] [-w] [-o FILE] [-c CMD | -x PID] NAME.bo
- * [VAR=VALUE ...] (staprun(8); VAR=VALUE sets a global, as module options
- * do for the kernel runtime). */
+ * else installed.  staprun [-v] [-V] [-w] [-o FILE] [-c CMD | -x PID]
+ * NAME.bo [VAR=VALUE ...] (staprun(8); VAR=VALUE sets a global, as module
+ * options do for the kernel runtime). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctap_config.h"
 #include "run/run.h"
 
+static void version(FILE *out) {
+  fputs("Systemtap module loader/runner (version " CTAP_STAP_COMPAT "/ctap " CTAP_VERSION ")\n"
+        "Copyright (C) 2026 the ctap authors\n"
+        "This is free software; see the source for copying conditions.\n"
+        "tested kernel versions: 6.1 ... 6.18\n"
+        "enabled features: BPF BTF (runs NAME.bo objects of stap --runtime=bpf)\n",
+        out);
+}
+
 static void usage(FILE *out) {
-  fputs("Usage: staprun [-v] [-w] [-o FILE] [-c CMD | -x PID] MODULE [MODULE-OPTIONS]\n"
-        "  -v        increase verbosity\n"
+  fputs("Usage: staprun [-v] [-V] [-w] [-o FILE] [-c CMD | -x PID] MODULE [MODULE-OPTIONS]\n"
+        "  -v        increase verbosity: say what staprun does (read, load,\n"
+        "            attach, detach)\n"
+        "  -V        show the version and exit\n"
         "  -w        suppress warnings\n"
         "  -o FILE   send output to FILE\n"
         "  -c CMD    run CMD; target() is its pid; exit when it does\n"
@@ -25,9 +37,10 @@ static void usage(FILE *out) {
 int main(int argc, char **argv) {
   RunOptions o = {0};
   int c;
-  while ((c = getopt(argc, argv, "+vwo:c:x:h")) != -1) {
+  while ((c = getopt(argc, argv, "+vVwo:c:x:h")) != -1) {
     switch (c) {
     case 'v': o.verbose++; break;
+    case 'V': version(stdout); return 0;
     case 'w': o.no_warnings = true; break;
     case 'o': o.output = optarg; break;
     case 'c': o.command = optarg; break;

@@ -3,7 +3,9 @@
  *
  *   pass 1  parse the script (and, as needed, the tapset library)  src/front
  *   pass 2  elaborate against the target kernel                     src/sema
- *   pass 3+ translate, build, run                                   (to come)
+ *   pass 3  translate to BPF programs                               src/bpf
+ *   pass 4  write the object (NAME.bo)                              src/bpf
+ *   pass 5  load and run it                                         src/run
  *
  * -l/-L list probe points (pass 2 over a one-line probe), and the --dump
  * options list what the tapset library and the target offer.
@@ -68,6 +70,17 @@ static void report_usage(FILE *out, const Usage *from) {
           ms_between(from->ru.ru_stime, to.ru.ru_stime), real);
 }
 
+/* "in 1usr/0sys/2real ms." (stap's TIMESPRINT): what passes 4 and 5
+ * report. */
+static void report_times(FILE *out, const Usage *from) {
+  Usage to;
+  usage_now(&to);
+  long real = (to.real.tv_sec - from->real.tv_sec) * 1000 +
+              (to.real.tv_nsec - from->real.tv_nsec) / 1000000;
+  fprintf(out, "in %ldusr/%ldsys/%ldreal ms.\n", ms_between(from->ru.ru_utime, to.ru.ru_utime),
+          ms_between(from->ru.ru_stime, to.ru.ru_stime), real);
+}
+
 /* -s NUM: the bytes of the output ring buffer, which the kernel wants a
  * power of 2 (of pages) that fits its 32-bit size: NUM MB rounded up to
  * one, at most 2048 MB, said in a warning when it is not NUM MB. */
@@ -117,10 +130,16 @@ static int later_passes(const StapOptions *opt, Program *prog, Target *target, A
     }
   BpfOptions bo = {.module_name = name, .defines = &opt->defines,
                    .ringbuf_size = ringbuf_bytes(opt)};
+  Usage pass;
+  usage_now(&pass);
   BoObject *obj = bpf_translate(prog, target, a, diag, &bo);
   if (!obj) {
     fprintf(stderr, "Pass 3: translation failed.  [man error::pass3]\n");
     return 1;
+  }
+  if (opt->verbose) {
+    fputs("Pass 3: translated to BPF ", stderr);
+    report_usage(stderr, &pass);
   }
   if (opt->last_pass == 3) {
     StrBuf out;
@@ -143,23 +162,36 @@ static int later_passes(const StapOptions *opt, Program *prog, Target *target, A
     path = arena_printf(a, "%s/%s.bo", dir, name);
   }
   const char *err;
+  usage_now(&pass);
   if (!bo_write(obj, path, &err)) {
     fprintf(stderr, "ERROR: %s\n", err);
     fprintf(stderr, "Pass 4: compilation failed.  [man error::pass4]\n");
     if (dir[0]) rmdir(dir);
     return 1;
   }
+  if (opt->verbose) {
+    fprintf(stderr, "Pass 4: compiled BPF into \"%s\" ", path);
+    report_times(stderr, &pass);
+  }
   if (opt->last_pass == 4) {
     puts(path);
     return 0;
   }
+  /* as stap runs staprun: its own -v from the second -v on */
   RunOptions ro = {.output = opt->output, .command = opt->command,
-                   .target_pid = opt->target_pid, .verbose = opt->verbose,
+                   .target_pid = opt->target_pid,
+                   .verbose = opt->verbose > 1 ? opt->verbose - 1 : 0,
                    .no_warnings = opt->no_warnings,
                    .globals = (const char *const *)opt->globals.items,
                    .nglobals = opt->globals.len};
   fflush(stdout);
+  if (opt->verbose) fputs("Pass 5: starting run.\n", stderr);
+  usage_now(&pass);
   int rc = run_object_file(path, &ro);
+  if (opt->verbose) {
+    fputs("Pass 5: run completed ", stderr);
+    report_times(stderr, &pass);
+  }
   if (!opt->keep_tmp) {
     unlink(path);
     rmdir(dir);
