@@ -659,6 +659,23 @@ static bool map_ref(Interp *in, void *user, uint32_t index, uint64_t *value) {
 /* A signal has come since the program started: it stops (InterpEnv). */
 static bool user_interrupted(void *user) { return session_signalled(user); }
 
+/* "probe POINT at FILE:LINE:COL" for instruction insn of user program
+ * prog: the probe point whose program it is and the script line the
+ * instruction came from (what the object knows of them) into buf. */
+static const char *user_where(Session *s, uint32_t prog, size_t insn, char *buf, size_t cap) {
+  const BoProg *p = &s->obj.progs[prog];
+  const char *point = NULL;
+  for (uint32_t i = 0; i < s->obj.nprobes && !point; i++)
+    if (s->obj.probes[i].prog == prog) point = s->obj.probes[i].point;
+  const BoLine *line = NULL;
+  for (uint32_t i = 0; i < p->nlines && p->lines[i].insn <= insn; i++) line = &p->lines[i];
+  int n = snprintf(buf, cap, "probe %s", point ? point : p->name);
+  if (line && line->file < s->obj.nfiles && n >= 0 && (size_t)n < cap)
+    snprintf(buf + n, cap - (size_t)n, " at %s:%u:%u", s->obj.files[line->file], line->line,
+             line->col);
+  return buf;
+}
+
 void session_run_user(Session *s, uint32_t prog) {
   if (prog >= s->obj.nprogs) return;
   const BoProg *p = &s->obj.progs[prog];
@@ -688,8 +705,11 @@ void session_run_user(Session *s, uint32_t prog) {
     /* a signal: the program stops, as does the session, without error */
     s->exiting = true;
   } else if (!ok) {
+    char where[512];
     fflush(s->out);
-    fprintf(stderr, "ERROR: %s probe failed: %s\n", p->name, interp_error(s->interp));
+    fprintf(stderr, "ERROR: %s failed: %s\n",
+            user_where(s, prog, interp_error_insn(s->interp), where, sizeof where),
+            interp_error(s->interp));
     s->errors++;
     s->exiting = true;
   }
