@@ -19,7 +19,9 @@ esac
 FAILED_LINE='Pass 1: parse failed.  [man error::pass1]'
 TIMEOUT=${TIMEOUT:-20}
 
-# load_companions STP: sets OPTS and ARGS arrays from STP's .opts/.args.
+# load_companions STP: sets OPTS and ARGS arrays from STP's .opts/.args,
+# or for tests/run and tests/vm scripts from their .argv (shell words,
+# where $WORKLOAD names some program).
 load_companions() {
   local base=${1%.stp}
   OPTS=()
@@ -29,8 +31,12 @@ load_companions() {
     read -d '' -ra words < "$base.opts"
     OPTS=("${words[@]}")
   fi
-  if [[ -f $base.args ]]; then
+  if [[ -f $base.args && $base != */tests/run/* && $base != */tests/vm/* ]]; then
     mapfile -t ARGS < "$base.args"
+  fi
+  if [[ -f $base.argv ]]; then
+    local WORKLOAD=/bin/true
+    eval "ARGS=($(< "$base.argv"))"
   fi
 }
 
