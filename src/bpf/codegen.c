@@ -636,6 +636,8 @@ typedef struct SysBody {
   uint32_t ncode;  /* its code before its bpf_loop bodies (loop.c), or 0:
                       such a body is a program of its own, its loop bodies
                       last */
+  GEntry *entry;   /* a .return probe's @entry values (entry.c), or NULL */
+  const GEntry *capture; /* a companion on the entry: stores them */
 } SysBody;
 
 static int syscall_number(Gen *g, const Probe *p) {
@@ -684,12 +686,16 @@ static void gen_sys_body(Gen *g, SysBody *b, uint32_t base_top) {
     gen_bind(g, s, gen_tmp(g, s->type == VT_STRING ? g->S : 8));
   }
   gen_zero_locals(g, &p->locals);
+  if (b->capture) entry_capture(g, b->capture);
+  g->entry = b->entry;
+  if (b->entry) entry_restore(g, b->entry);
   if (p->cond) {
     gen_line(g, p->cond->loc);
     gen_cond_false(g, p->cond, g->out_label);
   }
   gen_stmt(g, p->body);
   gen_program_end(g, &top);
+  g->entry = NULL;
   if (!emit_finish(&b->e) && !g->failed) too_large(g, p, loc);
   b->ncode = b->e.nmain < b->e.n ? b->e.nmain : 0;
   emit_free(&b->e);
@@ -764,7 +770,8 @@ static void gen_sys_tail(Gen *g, SysBody *b, const char *array, bool ret) {
     emit_bind(&e, body);
     uint32_t start = e.n;
     emit_append(&e, &b->e);
-    sys_add(g, bp, arena_printf(g->arena, "probe_%u", b->index), ret, &e, loc);
+    sys_add(g, bp, arena_printf(g->arena, "probe_%u%s", b->index, b->capture ? "_entry" : ""),
+            ret, &e, loc);
     ((BoProg *)g->progs.items[g->progs.len - 1])->ncode = start + b->ncode;
     return;
   }
@@ -772,7 +779,8 @@ static void gen_sys_tail(Gen *g, SysBody *b, const char *array, bool ret) {
   emit_bind(&e, g->out_label);
   emit_mov_imm(&e, R0, 0);
   emit_exit(&e);
-  sys_add(g, bp, arena_printf(g->arena, "probe_%u", b->index), ret, &e, loc);
+  sys_add(g, bp, arena_printf(g->arena, "probe_%u%s", b->index, b->capture ? "_entry" : ""),
+          ret, &e, loc);
 }
 
 /* The program taking bodies[0, n) (sorted by number, each number once)
@@ -860,15 +868,18 @@ static void gen_sys_program(Gen *g, SysBody **bodies, size_t n, bool ret, uint32
   emit_bind(&e, out);
   emit_mov_imm(&e, R0, 0);
   emit_exit(&e);
-  sys_add(g, bp, arena_printf(g->arena, "syscalls_%u", first), ret, &e, loc);
+  sys_add(g, bp, arena_printf(g->arena, "syscalls_%u%s", first, bodies[0]->capture ? "_entry" : ""),
+          ret, &e, loc);
 }
 
 /* The syscall programs of the probe statement of probe `first`: its
  * syscall probes of the same direction (marked done). */
+static void gen_sys_bodies(Gen *g, Vec *all, bool ret);
+
 static void gen_sys_group(Gen *g, size_t first, bool *done) {
   Probe *p0 = g->prog->probes.items[first];
   bool ret = p0->is_return;
-  Vec all = {0};
+  Vec all = {0}, entries = {0};
   for (size_t i = first; i < g->prog->probes.len; i++) {
     Probe *p = g->prog->probes.items[i];
     if (done[i] || p->item != p0->item || p->is_return != ret) continue;
@@ -876,10 +887,25 @@ static void gen_sys_group(Gen *g, size_t first, bool *done) {
     if (nr < 0) continue;
     done[i] = true;
     SysBody *b = arena_alloc(g->arena, sizeof *b);
-    *b = (SysBody){.p = p, .index = (uint32_t)i, .nr = nr};
+    *b = (SysBody){.p = p, .index = (uint32_t)i, .nr = nr, .entry = entry_plan(g, p)};
     b->same = b;
     vec_push(&all, g->arena, b);
+    if (!b->entry) continue;
+    /* its companion on the call's entry, in a sys_enter program */
+    SysBody *c = arena_alloc(g->arena, sizeof *c);
+    *c = (SysBody){.p = entry_probe(b->entry), .index = (uint32_t)i, .nr = nr,
+                   .capture = b->entry};
+    c->same = c;
+    vec_push(&entries, g->arena, c);
   }
+  gen_sys_bodies(g, &all, ret);
+  if (entries.len) gen_sys_bodies(g, &entries, false);
+}
+
+/* The programs of the bodies `all` of one direction: each generated on
+ * its own, then placed (see "Syscall programs" above). */
+static void gen_sys_bodies(Gen *g, Vec *all_v, bool ret) {
+  Vec all = *all_v;
   g->sysabi = target_syscall_abi(g->target);
   g->user = false;
   /* The scratch the prologue takes. */

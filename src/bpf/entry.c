@@ -1,7 +1,10 @@
 /* entry: what a kernel.function(...).return probe takes from the call's
  * entry: @entry(expr), and the function's parameters ($file, ...),
  * which in a .return probe are their values at entry (stapprobes).  A
- * kretprobe's registers at return no longer hold them.
+ * kretprobe's registers at return no longer hold them.  A syscall.NAME
+ * .return probe takes its @entry values the same way (its arguments are
+ * still in the registers at return); its companion is a syscall probe
+ * on the call's entry (codegen.c places it in a sys_enter program).
  *
  * Such a probe gets a companion kprobe on the same function, generated
  * first: it evaluates every capture (each @entry's operand, each
@@ -65,12 +68,13 @@ static void add_capture(Scan *s, const Expr *entry, const TargetVar *var, bool i
 static void scan(Expr *x, void *ctx) {
   Scan *s = ctx;
   if (x->kind == E_ENTRY) add_capture(s, x, NULL, x->vtype == VT_STRING);
-  else if (x->kind == E_TARGET && !s->g->fentry && is_param(s->en->ret, x->ref))
+  else if (x->kind == E_TARGET && s->en->ret->family == PF_KFUNC && !s->g->fentry &&
+           is_param(s->en->ret, x->ref))
     add_capture(s, NULL, x->ref, false); /* fexit has them itself */
 }
 
 GEntry *entry_plan(Gen *g, Probe *p) {
-  if (p->family != PF_KFUNC || !p->is_return) return NULL;
+  if ((p->family != PF_KFUNC && p->family != PF_SYSCALL) || !p->is_return) return NULL;
   GEntry *en = arena_alloc(g->arena, sizeof *en);
   en->ret = p;
   Scan s = {g, en};
