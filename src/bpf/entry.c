@@ -1,4 +1,5 @@
-/* entry: what a kernel.function(...).return probe takes from the call's
+/* entry: what a kernel.function(...).return (or process().function().return)
+ * probe takes from the call's
  * entry: @entry(expr), and the function's parameters ($file, ...),
  * which in a .return probe are their values at entry (stapprobes).  A
  * kretprobe's registers at return no longer hold them.  A syscall.NAME
@@ -68,13 +69,15 @@ static void add_capture(Scan *s, const Expr *entry, const TargetVar *var, bool i
 static void scan(Expr *x, void *ctx) {
   Scan *s = ctx;
   if (x->kind == E_ENTRY) add_capture(s, x, NULL, x->vtype == VT_STRING);
-  else if (x->kind == E_TARGET && s->en->ret->family == PF_KFUNC && !s->g->fentry &&
+  else if (x->kind == E_TARGET && s->en->ret->family != PF_SYSCALL && !s->g->fentry &&
            is_param(s->en->ret, x->ref))
     add_capture(s, NULL, x->ref, false); /* fexit has them itself */
 }
 
 GEntry *entry_plan(Gen *g, Probe *p) {
-  if ((p->family != PF_KFUNC && p->family != PF_SYSCALL) || !p->is_return) return NULL;
+  if ((p->family != PF_KFUNC && p->family != PF_SYSCALL && p->family != PF_UFUNC) ||
+      !p->is_return)
+    return NULL;
   GEntry *en = arena_alloc(g->arena, sizeof *en);
   en->ret = p;
   Scan s = {g, en};

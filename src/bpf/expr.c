@@ -1110,6 +1110,11 @@ static void target_base(Gen *g, Expr *x, const TargetVar *v) {
     return;
   }
   case PF_UFUNC: {
+    /* in a .return probe, a parameter is its value at entry (entry.c) */
+    if (p->is_return && strcmp(v->name, "return") != 0) {
+      if (!entry_value(g, NULL, v)) break;
+      return;
+    }
     /* a register of the uprobe's struct pt_regs (see uparams.h) */
     int size = v->size ? v->size : 8, off = v->offset;
     if (!v->size && !strcmp(v->name, "return"))

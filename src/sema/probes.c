@@ -349,13 +349,11 @@ static int expand_usyms(Sema *S, Ctx *cx, const ProbeComp *pc, const char *path,
       p->target = path;
       p->symbol = u->name;
       /* Parameters from DWARF, when the executable has it (without, the
-       * probe has no $variables); a return probe has $return only, as the
-       * argument registers no longer hold them. */
+       * probe has no $variables); a return probe has them too (their
+       * values at entry, which the bpf runtime takes there) and $return. */
       TargetVar *rv;
-      Vec params = {0};
       const char *arch = S->target->kernel ? S->target->kernel->arch : NULL;
-      if (!uparams_of(path, u->name, u->addr, arch, S->arena, ret ? &params : &p->vars, &rv) &&
-          ret && rv) {
+      if (!uparams_of(path, u->name, u->addr, arch, S->arena, &p->vars, &rv) && ret && rv) {
         vec_push(&p->vars, S->arena, rv);
         continue;
       }
