@@ -48,6 +48,11 @@ MODE=jobs
 TIMEOUT=30
 . /etc/ctap-vm.conf
 export WORKLOAD
+# The workload at its host path: a tmpfs mounted above (a checkout under
+# /tmp) hides the initramfs's copy there; copy it back.
+if [ -n "$WORKLOAD" ] && [ ! -e "$WORKLOAD" ]; then
+  mkdir -p "${WORKLOAD%/*}" && cp /bin/ctap-workload "$WORKLOAD"
+fi
 
 # now_ms: milliseconds since boot.
 now_ms() {
