@@ -398,8 +398,16 @@ static bool attach(Session *s, const BoProbe *p, Links *links) {
     for (int c = 0; c < (target ? 1 : s->ncpus); c++) {
       int fd = target ? perf_open(p, s->control->target_pid, -1) : perf_open(p, -1, c);
       if (fd < 0) {
-        if (errno == ENODEV) continue; /* an offline CPU */
-        fail("probe %s: perf event: %s", p->point, strerror(errno));
+        int err = errno;
+        if (err == ENODEV) continue; /* an offline CPU */
+        if (p->flags & BO_PROBE_OPTIONAL) return true;
+        /* a hardware event the machine (a VM, often) does not count */
+        if (err == ENOENT && p->perf_type == PERF_TYPE_HARDWARE)
+          fail("probe %s: this machine has no hardware counter for it (its CPU's PMU does "
+               "not count the event, or there is no PMU, as in many virtual machines)",
+               p->point);
+        else
+          fail("probe %s: perf event: %s", p->point, strerror(err));
         return false;
       }
       add_fd(links, fd);
