@@ -323,7 +323,8 @@ typedef struct BoControl {
                             past MAXERRORS sets state to STOPPING, so that
                             no more kernel probes run (staprun counts the
                             error records itself) */
-  int64_t reserved[1];
+  uint64_t suppressed;   /* errors --suppress-handler-errors kept quiet:
+                            for the closing report only */
 } BoControl;
 enum { BO_STATE_STARTING, BO_STATE_RUNNING, BO_STATE_STOPPING };
 

@@ -540,37 +540,50 @@ static void gen_subprogram(Gen *g, Sub *sub) {
 /* The most scratch a user program's recursion may take. */
 enum { MAX_USER_SCRATCH = 64 << 20 };
 
+/* Send the error at ERR_OFF to staprun.  In the kernel, the one past
+ * MAXERRORS also stops every probe at once, as stap's session does,
+ * rather than when staprun reads it. */
+static void send_error(Gen *g) {
+  if (!g->user) {
+    uint32_t send = emit_label(E);
+    emit_mov_imm(E, R1, 1);
+    emit_insn(E, BPF_STX | BPF_ATOMIC | BPF_DW, R_GLOB, R1,
+              (int16_t)offsetof(BoControl, errors), BPF_ADD | BPF_FETCH);
+    emit_jmp(E, BPF_JLT, R1, 0, (int32_t)g->lim.maxerrors, false, send);
+    emit_st(E, BPF_DW, R_GLOB, (int16_t)offsetof(BoControl, state), BO_STATE_STOPPING);
+    emit_bind(E, send);
+  }
+  emit_st(E, BPF_W, R_SCR, ERR_OFF, BO_REC_ERROR);
+  emit_st(E, BPF_W, R_SCR, ERR_OFF + 12, 0);
+  uint32_t sized = emit_label(E);
+  emit_mov_imm(E, R3, 24);
+  emit_ldx(E, BPF_W, R1, R_SCR, ERR_KIND);
+  emit_jmp(E, BPF_JNE, R1, 0, BO_ERR_USER, false, sized);
+  emit_mov_imm(E, R3, 24 + g->S);
+  emit_bind(E, sized);
+  emit_map(E, R1, g->ringbuf_map);
+  emit_mov(E, R2, R_SCR);
+  emit_alu_imm(E, BPF_ADD, R2, ERR_OFF);
+  emit_mov_imm(E, R4, 0);
+  emit_call(E, BPF_FUNC_ringbuf_output);
+}
+
 void gen_program_end(Gen *g, Handler *top) {
   emit_bind(E, g->out_label);
   emit_mov_imm(E, R0, 0);
   emit_exit(E);
   if (top->used) {
-    /* An error nothing caught: send it to staprun, end the handler.  In
-     * the kernel, the one past MAXERRORS also stops every probe at once,
-     * as stap's session does, rather than when staprun reads it. */
+    /* An error nothing caught: send it to staprun, end the handler; or
+     * with --suppress-handler-errors only end it (try { ... } catch
+     * { next }), counted for the closing report. */
     emit_bind(E, top->label);
-    if (!g->user) {
-      uint32_t send = emit_label(E);
+    if (g->suppress_errors) {
       emit_mov_imm(E, R1, 1);
       emit_insn(E, BPF_STX | BPF_ATOMIC | BPF_DW, R_GLOB, R1,
-                (int16_t)offsetof(BoControl, errors), BPF_ADD | BPF_FETCH);
-      emit_jmp(E, BPF_JLT, R1, 0, (int32_t)g->lim.maxerrors, false, send);
-      emit_st(E, BPF_DW, R_GLOB, (int16_t)offsetof(BoControl, state), BO_STATE_STOPPING);
-      emit_bind(E, send);
+                (int16_t)offsetof(BoControl, suppressed), BPF_ADD);
+    } else {
+      send_error(g);
     }
-    emit_st(E, BPF_W, R_SCR, ERR_OFF, BO_REC_ERROR);
-    emit_st(E, BPF_W, R_SCR, ERR_OFF + 12, 0);
-    uint32_t sized = emit_label(E);
-    emit_mov_imm(E, R3, 24);
-    emit_ldx(E, BPF_W, R1, R_SCR, ERR_KIND);
-    emit_jmp(E, BPF_JNE, R1, 0, BO_ERR_USER, false, sized);
-    emit_mov_imm(E, R3, 24 + g->S);
-    emit_bind(E, sized);
-    emit_map(E, R1, g->ringbuf_map);
-    emit_mov(E, R2, R_SCR);
-    emit_alu_imm(E, BPF_ADD, R2, ERR_OFF);
-    emit_mov_imm(E, R4, 0);
-    emit_call(E, BPF_FUNC_ringbuf_output);
     emit_ja(E, g->out_label);
   }
   if (!g->subs.len) return;

@@ -996,6 +996,7 @@ BoObject *bpf_translate(Program *prog, Target *t, Arena *a, Diag *d, const BpfOp
   if (o->defines)
     for (size_t i = 0; i < o->defines->len; i++) set_limit(g, o->defines->items[i]);
   if (o->ringbuf_size) g->lim.ringbuf_size = o->ringbuf_size;
+  g->suppress_errors = o->suppress_errors;
   if (!g->maxaction_intr)
     g->maxaction_intr = g->lim.maxaction > UINT32_MAX / 10 ? UINT32_MAX : 10 * g->lim.maxaction;
   if (g->lim.maxstringlen < 16) g->lim.maxstringlen = 16;

@@ -102,6 +102,7 @@ typedef struct Gen {
   Target *target;
   Diag *diag;
   BoLimits lim;
+  bool suppress_errors; /* --suppress-handler-errors (translate.h) */
   uint32_t maxaction_intr; /* MAXACTION_INTERRUPTIBLE: begin, end and
                           error probes' MAXACTION (10 x MAXACTION) */
   uint32_t S;          /* maxstringlen */

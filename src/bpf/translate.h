@@ -18,6 +18,9 @@
 typedef struct BpfOptions {
   const char *module_name; /* -m NAME, or NULL for stap_<hash> */
   const Vec *defines;      /* -D NAME=VALUE: the limits */
+  bool suppress_errors;    /* --suppress-handler-errors: a handler's
+                              uncaught error ends it quietly, counted in
+                              BoControl.suppressed only */
   uint32_t ringbuf_size;   /* -s: bytes of the output ring buffer (a power
                               of 2 pages), or 0 for the default */
 } BpfOptions;

@@ -807,12 +807,14 @@ int run_object_file(const char *path, const RunOptions *o) {
   drain(s, rb, 0);
   fflush(s->out);
   s->skipped = s->control->skipped + kernel_skips(s);
+  /* errors --suppress-handler-errors kept quiet: reported, not failed on */
+  int64_t suppressed = (int64_t)s->control->suppressed;
   if (s->control->lost > s->lost_reported)
     fprintf(stderr, "WARNING: %" PRIu64 " output records were lost (the ring buffer was full)\n",
             s->control->lost);
-  if (s->errors || s->skipped)
-    fprintf(stderr, "WARNING: Number of errors: %d, skipped probes: %" PRIu64 "\n", s->errors,
-            s->skipped);
+  if (s->errors || suppressed || s->skipped)
+    fprintf(stderr, "WARNING: Number of errors: %" PRId64 ", skipped probes: %" PRIu64 "\n",
+            s->errors + suppressed, s->skipped);
   status = s->errors || s->failed || child_failed ? 1 : 0;
   note(s, "done: %d errors, %" PRIu64 " skipped probes, %" PRIu64 " lost records; exit "
        "status %d", s->errors, s->skipped, s->control->lost, status);

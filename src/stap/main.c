@@ -129,7 +129,8 @@ static int later_passes(const StapOptions *opt, Program *prog, Target *target, A
       return 1;
     }
   BpfOptions bo = {.module_name = name, .defines = &opt->defines,
-                   .ringbuf_size = ringbuf_bytes(opt)};
+                   .ringbuf_size = ringbuf_bytes(opt),
+                   .suppress_errors = opt->suppress_handler_errors};
   Usage pass;
   usage_now(&pass);
   BoObject *obj = bpf_translate(prog, target, a, diag, &bo);

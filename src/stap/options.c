@@ -11,7 +11,7 @@ enum {
   LONG_RUNTIME = 256, LONG_BPF, LONG_COMPATIBLE, LONG_PRIVILEGE,
   LONG_UNPRIVILEGED, LONG_KERNEL_BTF, LONG_DUMP_FUNCTIONS,
   LONG_DUMP_PROBE_ALIASES, LONG_DUMP_PROBE_TYPES, LONG_VP, LONG_IGNORED,
-  LONG_IGNORED_ARG,
+  LONG_IGNORED_ARG, LONG_SUPPRESS_HANDLER_ERRORS,
 };
 
 static const char short_opts[] = ":hVvp:I:e:E:o:R:r:a:m:kgPc:x:D:bs:uqwWl:L:FS:B:d:tT:G:";
@@ -30,7 +30,7 @@ static const struct option long_opts[] = {
     {"dump-probe-types", no_argument, NULL, LONG_DUMP_PROBE_TYPES},
     {"vp", required_argument, NULL, LONG_VP},
     {"skip-badvars", no_argument, NULL, LONG_IGNORED},
-    {"suppress-handler-errors", no_argument, NULL, LONG_IGNORED},
+    {"suppress-handler-errors", no_argument, NULL, LONG_SUPPRESS_HANDLER_ERRORS},
     {"suppress-time-limits", no_argument, NULL, LONG_IGNORED},
     {"check-version", no_argument, NULL, LONG_IGNORED},
     {"ldd", no_argument, NULL, LONG_IGNORED},
@@ -217,6 +217,7 @@ int options_parse(StapOptions *o, Arena *a, int argc, char **argv) {
     case LONG_DUMP_FUNCTIONS: o->dump_functions = true; break;
     case LONG_DUMP_PROBE_ALIASES: o->dump_probe_aliases = true; break;
     case LONG_DUMP_PROBE_TYPES: o->dump_probe_types = true; break;
+    case LONG_SUPPRESS_HANDLER_ERRORS: o->suppress_handler_errors = true; break;
     case 'P': case 'b': case 'q': case 'F': case 'S': case 'B':
     case 'd': case 't': case 'T': case 'R': case LONG_VP: case LONG_IGNORED:
     case LONG_IGNORED_ARG:

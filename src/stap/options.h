@@ -17,6 +17,7 @@ typedef struct StapOptions {
   bool no_warnings;        /* -w */
   bool warnings_as_errors; /* -W */
   bool unoptimized;        /* -u */
+  bool suppress_handler_errors; /* --suppress-handler-errors */
   bool keep_tmp;           /* -k */
   const char *script_file; /* FILE or "-" */
   Vec script_texts;        /* -e SCRIPT (one) and -E SCRIPT (more) */
