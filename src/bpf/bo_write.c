@@ -725,7 +725,7 @@ fail:
  * False on a name .BTF lacks. */
 static bool build_btf_ext(const BoObject *o, struct btf *btf, const uint32_t *leader,
                           const uint32_t *at, const uint32_t *text_off, Buf *b) {
-  Buf fi = {0};
+  Buf fi = {0}, cr = {0}; /* both freed at fail: set before any goto */
   put_u32(&fi, 8); /* record size */
   uint32_t count = 0; /* bodies, in all */
   for (uint32_t l = 0; l < o->nprogs; l++) {
@@ -771,7 +771,6 @@ static bool build_btf_ext(const BoObject *o, struct btf *btf, const uint32_t *le
   if (!count) fi.len = 0; /* no bodies: no func_info at all */
   /* CO-RE relocations, per section: each program's main code in its
    * section at its place there, its bodies' in .text */
-  Buf cr = {0};
   uint32_t ncore = 0;
   for (uint32_t i = 0; i < o->nprogs; i++) ncore += o->progs[i].user ? 0 : o->progs[i].ncore;
   if (ncore) {

@@ -163,6 +163,8 @@ static bool read_file(Rd *r, unsigned char **out) {
 
 /* The bytes of section i, or false with a message. */
 static bool sec_bytes(Rd *r, uint32_t i, const unsigned char **p, size_t *n) {
+  *p = NULL; /* also on failure: an optimizer then sees them set */
+  *n = 0;
   if (i >= r->shnum) return fail(r, "section index %u out of range", i);
   const Shdr *s = &r->sh[i];
   if (s->type == SHT_NOBITS) return fail(r, "section %u has no contents", i);
