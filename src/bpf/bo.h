@@ -222,6 +222,8 @@ typedef enum BoErrorKind {
   BO_ERR_RANGE,         /* "Position out of bounds" (stringat) */
   BO_ERR_KSTR,          /* "kernel string copy fault at 0x..." (arg) */
   BO_ERR_USTR,          /* "user string copy fault -14 at 0x..." (arg) */
+  BO_ERR_MODNAME,       /* "Cannot determine kernel module name" (modname) */
+  BO_ERR_UMODNAME,      /* "module cannot be found" (umodname) */
   BO_ERR_COUNT
 } BoErrorKind;
 
@@ -237,6 +239,8 @@ static inline const char *bo_error_text(uint32_t kind) {
   case BO_ERR_MAXNESTING: return "MAXNESTING exceeded";
   case BO_ERR_EMPTY: return "empty aggregate";
   case BO_ERR_RANGE: return "Position out of bounds";
+  case BO_ERR_MODNAME: return "Cannot determine kernel module name";
+  case BO_ERR_UMODNAME: return "module cannot be found";
   default: return NULL;
   }
 }
@@ -349,7 +353,27 @@ typedef enum BoRecKind {
                     prints it as a line */
   BO_REC_SYSTEM, /* system(cmd): the command (maxstringlen) follows;
                     staprun runs it with /bin/sh in the background */
+  BO_REC_STACK,  /* print_backtrace / print_ubacktrace; id: BO_STACK_*;
+                    then a BoStack and its frames: staprun prints one
+                    line per frame, symbolized */
+  BO_REC_SYMS,   /* print_syms / print_usyms; id: BO_STACK_*; then u32
+                    tgid, u32 pad and the address list (maxstringlen),
+                    hexadecimal addresses separated by spaces: staprun
+                    prints one line per address, as for BO_REC_STACK */
 } BoRecKind;
+
+/* Which stack a BO_REC_STACK or BO_REC_SYMS record holds. */
+enum { BO_STACK_KERNEL = 0, BO_STACK_USER = 1 };
+
+/* A BO_REC_STACK record's payload: the header, then the stack as
+ * bpf_get_stack gives it (innermost first), of which frames first to
+ * count - 1 are printed (a kernel.function probe leaves out those of
+ * the BPF machinery above the probed function). */
+typedef struct BoStack {
+  uint32_t tgid;         /* the task whose user stack it is (0: none) */
+  uint16_t first;        /* the first frame to print */
+  uint16_t count;        /* frames the record holds (after the header) */
+} BoStack;
 
 /* User programs call helpers by id: the kernel's own (map lookups, the
  * clock, ...) and these, which only staprun provides. */
@@ -373,7 +397,17 @@ typedef enum BoUserHelper {
                                    (maxstringlen bytes) */
   BO_H_REGEX,                   /* (BO_RE_*, ...): regular expressions,
                                    see BoRegex */
+  BO_H_SYMBOL,                  /* (BO_SYM_*, addr, dst): what staprun
+                                   knows of a code address into dst
+                                   (maxstringlen bytes), returning 0; or
+                                   -1 (modname, umodname: no module
+                                   holds it) for the program to raise */
 } BoUserHelper;
+
+/* What BO_H_SYMBOL writes: symname, symdata and modname of a kernel
+ * address, or with BO_SYM_USER of an address in the target process
+ * (usymname, usymdata, umodname). */
+enum { BO_SYM_NAME = 0, BO_SYM_DATA = 1, BO_SYM_MODULE = 2, BO_SYM_USER = 4 };
 
 /* Regular expressions (src/bpf/regex.c).  The patterns live in one map,
  * a one-element array (its BoMap.init): at offsets the code names, a

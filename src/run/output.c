@@ -1,13 +1,16 @@
 /* output: what staprun does with the records the probes send: printf
  * records rendered through the shared printf engine, runtime errors
  * reported the way stap reports them (and counted against MAXERRORS),
- * warn() and log() messages, system() commands, and exit(). */
+ * warn() and log() messages, system() commands, stacks and address lists
+ * printed with their symbols, and exit(). */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "run/session.h"
+#include "run/symbols.h"
 #include "runtime/common/printf.h"
 
 static const FmtDirective *format(Session *s, uint32_t id, int *nd) {
@@ -80,6 +83,68 @@ static void run_system(Session *s, const char *cmd) {
   if (pid > 0) waitpid(pid, NULL, 0);
 }
 
+/* ---- stacks ---- */
+
+struct Symbols *session_symbols(Session *s) {
+  if (!s->symbols) s->symbols = symbols_new();
+  return s->symbols;
+}
+
+int session_user_task(const Session *s) {
+  int64_t pid = s->control ? s->control->target_pid : 0;
+  return pid > 0 && pid <= INT32_MAX ? (int)pid : 0;
+}
+
+/* One frame's line: " 0xADDRESS : name+0xOFF/0xSIZE [module]". */
+static void print_frame(Session *s, bool user, int tgid, uint64_t addr) {
+  Symbols *sy = session_symbols(s);
+  SymInfo si = {0};
+  if (sy && user) symbols_user(sy, tgid, addr, &si);
+  else if (sy) symbols_kernel(sy, addr, &si);
+  char small[512];
+  size_t n = symbols_format(small, sizeof small, addr, &si, SYM_LINE);
+  if (n < sizeof small) {
+    put(s, small, n);
+    return;
+  }
+  char *big = malloc(n + 1);
+  if (!big) return;
+  symbols_format(big, n + 1, addr, &si, SYM_LINE);
+  put(s, big, n);
+  free(big);
+}
+
+/* print_backtrace(), print_ubacktrace(): a BoStack and its frames. */
+static void print_stack_record(Session *s, uint32_t id, const unsigned char *p, size_t len) {
+  BoStack h;
+  if (len < sizeof h) return;
+  memcpy(&h, p, sizeof h);
+  size_t have = (len - sizeof h) / 8;
+  size_t count = h.count < have ? h.count : have;
+  if (s->symbols) symbols_refresh(s->symbols);
+  for (size_t i = h.first; i < count; i++) {
+    uint64_t addr;
+    memcpy(&addr, p + sizeof h + 8 * i, 8);
+    print_frame(s, id == BO_STACK_USER, (int)h.tgid, addr);
+  }
+}
+
+/* print_syms(list), print_usyms(list): u32 tgid, u32 pad, the list. */
+static void print_syms_record(Session *s, uint32_t id, const unsigned char *p, size_t len) {
+  size_t S = s->obj.limits.maxstringlen;
+  if (len < 8 + S) return;
+  uint32_t tgid;
+  memcpy(&tgid, p, 4);
+  int task = tgid ? (int)tgid : session_user_task(s);
+  char *list = strndup((const char *)p + 8, S);
+  if (!list) return;
+  if (s->symbols) symbols_refresh(s->symbols);
+  for (char *save = NULL, *word = strtok_r(list, " ", &save); word;
+       word = strtok_r(NULL, " ", &save))
+    print_frame(s, id == BO_STACK_USER, task, strtoull(word, NULL, 16));
+  free(list);
+}
+
 void session_error(Session *s, const char *msg, uint32_t site) {
   fflush(s->out);
   const char *where = site < s->obj.nsites ? s->obj.sites[site].text : NULL;
@@ -143,6 +208,12 @@ void session_record(Session *s, const void *data, size_t size) {
     return;
   case BO_REC_HIST:
     session_print_hist(s, h.id, p, len);
+    return;
+  case BO_REC_STACK:
+    print_stack_record(s, h.id, p, len);
+    return;
+  case BO_REC_SYMS:
+    print_syms_record(s, h.id, p, len);
     return;
   case BO_REC_LOG: {
     if (len < S) return;

@@ -55,6 +55,8 @@ typedef struct Session {
   Iter **iters;
   size_t niters, iters_cap;
   struct UserRegex *regex; /* user.c: compiled patterns, the last match */
+  struct Symbols *symbols; /* symbols.c: kernel and user symbols, made on
+                             first need (session_symbols) */
 } Session;
 
 /* Has a signal come that the session has not acted on yet? */
@@ -70,6 +72,12 @@ size_t session_render(Session *s, uint32_t id, const unsigned char *args, size_t
                       char *buf, size_t cap);
 /* A runtime error: print it, count it, end the session after MAXERRORS. */
 void session_error(Session *s, const char *msg, uint32_t site);
+
+/* output.c: the session's symbolizer (NULL when out of memory). */
+struct Symbols *session_symbols(Session *s);
+/* The process whose user addresses a user program names: the target
+ * (-c, -x), or 0 for none. */
+int session_user_task(const Session *s);
 
 /* user.c: run user program `prog`. */
 void session_run_user(Session *s, uint32_t prog);

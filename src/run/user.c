@@ -2,7 +2,7 @@
  * BPF interpreter, and the helpers they call: the kernel's (map access
  * through the bpf syscall, the clock, the current task) and staprun's own
  * (foreach iteration with sorting, statistics aggregated over CPUs,
- * histograms, sprintf, clearing a map).
+ * histograms, sprintf, clearing a map, naming code addresses).
  *
  * Map values handed to a program are copies; programs store every change
  * back with an update (the code generator does so in user programs).
@@ -22,6 +22,7 @@
 #include <bpf/bpf.h>
 
 #include "run/session.h"
+#include "run/symbols.h"
 #include "runtime/common/printf.h"
 #include "runtime/common/regex.h"
 #include "runtime/common/stat.h"
@@ -450,6 +451,31 @@ static void regex_free(Session *s) {
   s->regex = NULL;
 }
 
+/* ---- symbols (BO_H_SYMBOL) ---- */
+
+/* What is known of a code address, as BO_SYM_* says, into dst
+ * (maxstringlen bytes): 0, or -1 for a module no one holds. */
+static bool symbol_helper(Session *s, Interp *in, const uint64_t a[5], uint64_t *ret) {
+  size_t S = s->obj.limits.maxstringlen;
+  if (!interp_check(in, a[2], S, true)) return false;
+  char *dst = (char *)(uintptr_t)a[2];
+  unsigned what = (unsigned)a[0];
+  Symbols *sy = session_symbols(s);
+  SymInfo si = {0};
+  if (sy && what & BO_SYM_USER) symbols_user(sy, session_user_task(s), a[1], &si);
+  else if (sy) symbols_kernel(sy, a[1], &si);
+  SymForm form = (what & 3) == BO_SYM_NAME ? SYM_NAME : (what & 3) == BO_SYM_DATA ? SYM_DATA
+                                                                                 : SYM_MODULE;
+  *ret = 0;
+  if (form == SYM_MODULE && !si.module) {
+    dst[0] = 0;
+    *ret = (uint64_t)-1;
+    return true;
+  }
+  symbols_format(dst, S, a[1], &si, form);
+  return true;
+}
+
 /* ---- the helper dispatcher ---- */
 
 static bool helper(Interp *in, void *user, int32_t id, const uint64_t a[5], uint64_t *ret) {
@@ -640,6 +666,9 @@ static bool helper(Interp *in, void *user, int32_t id, const uint64_t a[5], uint
   case BO_H_REGEX:
     if (!regex_helper(s, in, a, ret)) break;
     return true;
+  case BO_H_SYMBOL:
+    if (!symbol_helper(s, in, a, ret)) break;
+    return true;
   default:
     interp_fail(in, "helper %d is not available to user probes", id);
     return false;
@@ -697,6 +726,7 @@ void session_run_user(Session *s, uint32_t prog) {
   }
   interp_add_region(s->interp, s->globals, s->globals_size, true);
   interp_add_region(s->interp, s->scratch, s->obj.scratch_size, true);
+  if (s->symbols) symbols_refresh(s->symbols); /* the processes' mappings change */
   uint64_t r;
   /* MAXACTION bounds loops in the generated code; the budget only stops
    * a corrupt program */
@@ -725,6 +755,8 @@ void session_run_user(Session *s, uint32_t prog) {
 
 void session_free_user(Session *s) {
   regex_free(s);
+  symbols_free(s->symbols);
+  s->symbols = NULL;
   interp_free(s->interp);
   free(s->map_globals);
   free(s->bufs);
