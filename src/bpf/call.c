@@ -115,6 +115,8 @@ static void send_record(Gen *g, uint32_t rec, uint32_t size) {
   emit_bind(E, ok);
 }
 
+void gen_send_record(Gen *g, uint32_t rec, uint32_t size) { send_record(g, rec, size); }
+
 /* Escape '%' in literal text for a format. */
 static void fmt_literal(StrBuf *sb, const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) {
@@ -670,6 +672,7 @@ static const char *probe_type_name(const Gen *g) {
 /* A builtin with a long result; false if it is not one. */
 static bool builtin_long(Gen *g, Expr *x, const char *n) {
   if (gen_string_long(g, x, n)) return true; /* strings.c */
+  if (gen_stack_long(g, x, n)) return true;  /* stack.c */
   if (!strcmp(n, "ngroups")) {
     gen_regex_ngroups(g, x);
   } else if (!strcmp(n, "pid") || !strcmp(n, "tid")) {
@@ -769,6 +772,7 @@ static bool builtin_long(Gen *g, Expr *x, const char *n) {
 static bool builtin_str(Gen *g, Expr *x, const char *n, Loc dst) {
   if (gen_quote_builtin(g, x, n, dst)) return true; /* quote.c */
   if (gen_string_str(g, x, n, dst)) return true;    /* strings.c */
+  if (gen_stack_str(g, x, n, dst)) return true;     /* stack.c */
   if (!strcmp(n, "matched")) {
     gen_regex_matched(g, x, dst);
   } else if (!strcmp(n, "probe_type")) {

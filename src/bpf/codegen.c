@@ -100,7 +100,7 @@ static void set_limit(Gen *g, const char *def) {
       {"MAXSTRINGLEN", &g->lim.maxstringlen}, {"MAXMAPENTRIES", &g->lim.maxmapentries},
       {"MAXACTION", &g->lim.maxaction},       {"MAXNESTING", &g->lim.maxnesting},
       {"MAXERRORS", &g->lim.maxerrors},       {"MAXSKIPPED", &g->lim.maxskipped},
-      {"MAXACTION_INTERRUPTIBLE", &g->maxaction_intr},
+      {"MAXACTION_INTERRUPTIBLE", &g->maxaction_intr}, {"MAXBACKTRACE", &g->maxbacktrace},
   };
   for (size_t i = 0; i < sizeof lims / sizeof *lims; i++)
     if (strlen(lims[i].name) == n && strncmp(def, lims[i].name, n) == 0)
@@ -993,6 +993,7 @@ BoObject *bpf_translate(Program *prog, Target *t, Arena *a, Diag *d, const BpfOp
   g->lim = (BoLimits){.maxstringlen = 128, .maxmapentries = 2048, .maxaction = 1000,
                       .maxnesting = 10, .maxerrors = 0, .maxskipped = 100,
                       .ringbuf_size = 1u << 22};
+  g->maxbacktrace = 20;
   if (o->defines)
     for (size_t i = 0; i < o->defines->len; i++) set_limit(g, o->defines->items[i]);
   if (o->ringbuf_size) g->lim.ringbuf_size = o->ringbuf_size;

@@ -106,6 +106,7 @@ typedef struct Gen {
   uint32_t maxaction_intr; /* MAXACTION_INTERRUPTIBLE: begin, end and
                           error probes' MAXACTION (10 x MAXACTION) */
   uint32_t S;          /* maxstringlen */
+  uint32_t maxbacktrace; /* MAXBACKTRACE: the most frames a stack has */
   const char *module_name; /* the object's name (module_name()) */
   /* the object being built */
   Vec maps, progs, probes, globals, formats, sites, files; /* Bo* */
@@ -199,6 +200,9 @@ void gen_member_add(Gen *g, int struct_id, const char *member, long off);
 /* call.c: function calls, builtins, the print family; a string result
  * goes to *str_dst (NULL: the call's value is a long, in r0). */
 void gen_call(Gen *g, Expr *x, Loc *str_dst);
+/* Send the record of size bytes at scratch rec to staprun (a lost one
+ * is counted in the control block). */
+void gen_send_record(Gen *g, uint32_t rec, uint32_t size);
 /* Which functions are recursive (before any program). */
 void gen_find_recursion(Gen *g);
 /* After a probe's body: its error exit, its end (out_label) and the
@@ -229,6 +233,12 @@ bool gen_quote_builtin(Gen *g, Expr *x, const char *name, Loc dst);
  * false if x is not the one named. */
 bool gen_string_long(Gen *g, Expr *x, const char *name);
 bool gen_string_str(Gen *g, Expr *x, const char *name, Loc dst);
+/* stack.c: the stack and symbol builtins: print_backtrace,
+ * print_ubacktrace, print_syms, print_usyms, addr and uaddr (r0);
+ * callers, ucallers, symname, symdata, modname and the user forms into
+ * dst; false if x is none of them. */
+bool gen_stack_long(Gen *g, Expr *x, const char *name);
+bool gen_stack_str(Gen *g, Expr *x, const char *name, Loc dst);
 /* stats.c: r0 = the statistic x (@count ...) of gg at key, in a kernel
  * program. */
 void gen_stat_kernel(Gen *g, Expr *x, GGlobal *gg, uint32_t key);

@@ -15,6 +15,9 @@ int arch_func_arg_offset(const char *arch, int i);
 int arch_syscall_arg_offset(const char *arch, int i);
 /* ... of a function's or syscall's return value. */
 int arch_return_offset(const char *arch);
+/* ... of the instruction pointer: where the registers were stopped
+ * (a uprobe's probe address, a sample's), or -1. */
+int arch_ip_offset(const char *arch);
 /* ... of the code segment, whose low two bits are the privilege level
  * (3 in user mode), or -1. */
 int arch_user_mode_offset(const char *arch);

@@ -69,14 +69,21 @@
 /* The uprobe target: process("ctap-workload").function("ctap_workload_func")
  * with $a, $b and $return.  Kept out of line and with its signature intact
  * (no constant propagation or clones), and called through a volatile
- * pointer so that no call is folded away. */
+ * pointer so that no call is folded away.  Its volatile local gives it a
+ * frame, so that it starts with push %rbp (GCC gives a leaf function
+ * without one no frame pointer, even with -fno-omit-frame-pointer): by
+ * that instruction the kernel knows that a uprobe there stopped it before
+ * its frame was made, and reads its caller (main) from the stack, which
+ * makes its user stack ctap_workload_func, main, ... */
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((noipa))
 #endif
 __attribute__((noinline, used, visibility("default")))
 long ctap_workload_func(int a, long b)
 {
-  return a + b;
+  volatile long sum = a + b;
+
+  return sum;
 }
 
 static long (*volatile func_ptr)(int, long) = ctap_workload_func;

@@ -31,7 +31,7 @@ trap 'rm -rf "$TMP"' EXIT
 
 # Builtins that return nothing: a new one must be added here on purpose,
 # so that a forgotten return type cannot pass for "returns nothing".
-VOID_BUILTINS=" abort error exit log warn system print_backtrace print_ubacktrace
+VOID_BUILTINS=" abort error exit log warn system print_backtrace print_ubacktrace print_syms print_usyms
   ftrace printk panic raise mdelay udelay set_kernel_char set_kernel_short
   set_kernel_int set_kernel_long set_kernel_pointer set_kernel_string
   set_kernel_string_n "
