@@ -234,7 +234,8 @@ bool gen_quote_builtin(Gen *g, Expr *x, const char *name, Loc dst);
 bool gen_string_long(Gen *g, Expr *x, const char *name);
 bool gen_string_str(Gen *g, Expr *x, const char *name, Loc dst);
 /* stack.c: the stack and symbol builtins: print_backtrace,
- * print_ubacktrace, print_syms, print_usyms, addr and uaddr (r0);
+ * print_ubacktrace, print_syms, print_usyms, addr, uaddr and caller_addr
+ * (r0);
  * callers, ucallers, symname, symdata, modname and the user forms into
  * dst; false if x is none of them. */
 bool gen_stack_long(Gen *g, Expr *x, const char *name);

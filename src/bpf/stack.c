@@ -20,8 +20,8 @@
  *   symname, symdata, modname and the user forms: staprun's BO_H_SYMBOL
  *     in a user program; a kernel program has no symbol table, so there
  *     they are a pass-3 error that says what to do instead;
- *   addr(), uaddr(): the probe's instruction pointer, the task's user
- *     one.
+ *   addr(), uaddr(), caller_addr(): the probe's instruction pointer,
+ *     the task's user one, the address the probed function returns to.
  *
  * In a kernel.function probe the kernel's stack starts where the program
  * was called from: a kprobe's registers stand one byte into the function
@@ -352,6 +352,56 @@ static void gen_addr(Gen *g) {
   }
 }
 
+/* caller_addr(): the address the probed function returns to.  In a
+ * kernel.function probe, the frame after the function's own (a .return
+ * probe's first); at a uprobe on a function's entry, the return address
+ * its stack pointer points to; at its return, the registers' ip; 0
+ * elsewhere. */
+static void gen_caller_addr(Gen *g) {
+  ProbeFamily f = g->probe->family;
+  const char *arch = g->target->kernel ? g->target->kernel->arch : NULL;
+  int ip = arch_ip_offset(arch), sp = arch_sp_offset(arch);
+  uint32_t mark = g->top, done = emit_label(E);
+  if (g->user || g->hook) {
+    emit_mov_imm(E, R0, 0);
+  } else if (f == PF_KFUNC && g->maxbacktrace >= 2) {
+    uint32_t buf = gen_tmp(g, 8 * g->maxbacktrace), first = gen_tmp(g, 8),
+             count = gen_tmp(g, 8), none = emit_label(E);
+    take_stack(g, false, buf, first, count);
+    emit_ldx(E, BPF_DW, R1, R_SCR, o16(first));
+    if (!g->probe->is_return) emit_alu_imm(E, BPF_ADD, R1, 1);
+    emit_ldx(E, BPF_DW, R2, R_SCR, o16(count));
+    emit_jmp(E, BPF_JGE, R1, R2, 0, true, none);
+    emit_jmp(E, BPF_JGE, R1, 0, (int32_t)g->maxbacktrace, false, none);
+    emit_alu_imm(E, BPF_LSH, R1, 3);
+    emit_mov(E, R2, R_SCR);
+    emit_alu_imm(E, BPF_ADD, R2, (int32_t)buf);
+    emit_alu(E, BPF_ADD, R2, R1);
+    emit_ldx(E, BPF_DW, R0, R2, 0);
+    emit_ja(E, done);
+    emit_bind(E, none);
+    emit_mov_imm(E, R0, 0);
+  } else if (f == PF_UFUNC && g->probe->is_return && ip >= 0) {
+    emit_ldx(E, BPF_DW, R0, R_CTX, (int16_t)ip);
+  } else if (f == PF_UFUNC && sp >= 0) {
+    uint32_t t = gen_tmp(g, 8);
+    emit_mov(E, R1, R_SCR);
+    emit_alu_imm(E, BPF_ADD, R1, (int32_t)t);
+    emit_mov_imm(E, R2, 8);
+    emit_ldx(E, BPF_DW, R3, R_CTX, (int16_t)sp);
+    emit_call(E, BPF_FUNC_probe_read_user);
+    emit_ldx(E, BPF_DW, R1, R_SCR, o16(t));
+    emit_mov(E, R2, R0);
+    emit_mov_imm(E, R0, 0);
+    emit_jmp(E, BPF_JNE, R2, 0, 0, false, done);
+    emit_mov(E, R0, R1);
+  } else {
+    emit_mov_imm(E, R0, 0);
+  }
+  emit_bind(E, done);
+  g->top = mark;
+}
+
 /* uaddr(): where the task's user code was: its user stack's first frame. */
 static void gen_uaddr(Gen *g) {
   if (g->user || g->hook) {
@@ -383,6 +433,9 @@ bool gen_stack_long(Gen *g, Expr *x, const char *n) {
     return true;
   } else if (!strcmp(n, "uaddr")) {
     gen_uaddr(g);
+    return true;
+  } else if (!strcmp(n, "caller_addr")) {
+    gen_caller_addr(g);
     return true;
   } else {
     return false;

@@ -18,6 +18,9 @@ int arch_return_offset(const char *arch);
 /* ... of the instruction pointer: where the registers were stopped
  * (a uprobe's probe address, a sample's), or -1. */
 int arch_ip_offset(const char *arch);
+/* ... of the stack pointer (at a function's entry it points to the
+ * return address), or -1. */
+int arch_sp_offset(const char *arch);
 /* ... of the code segment, whose low two bits are the privilege level
  * (3 in user mode), or -1. */
 int arch_user_mode_offset(const char *arch);

@@ -7,12 +7,16 @@
 # checked: glibc's start-up code below main has no frame pointers, so what
 # follows varies.  The workload sleeps after the call so that staprun
 # reads the records while the process (its /proc/PID/maps) still exists.
-# In a uprobe the kernel stack is empty.  Addresses are replaced by ADDR,
+# In a uprobe the kernel stack is empty.  caller_addr() is main's frame,
+# at the entry (the return address the stack pointer points to) and at
+# the return (the registers' ip).  Addresses are replaced by ADDR,
 # main's offset and size by OFF/SIZE and the workload's path by WORKLOAD;
 # the printed addresses are checked against ubacktrace()'s.
 cat > script.stp <<'STP'
+global caller, returned
 probe process(@1).function("ctap_workload_func") {
   if ($a != 1) next
+  caller = ustack(1)
   println("print_ubacktrace:")
   print_ubacktrace()
   stk = ubacktrace()
@@ -25,6 +29,12 @@ probe process(@1).function("ctap_workload_func") {
   printf("ustack(0) == addr(): %d, uaddr() == addr(): %d\n", ustack(0) == addr(),
          uaddr() == addr())
   printf("kernel stack: [%s]\n", backtrace())
+  printf("caller_addr() == ustack(1): %d\n", caller_addr() == caller)
+}
+probe process(@1).function("ctap_workload_func").return {
+  if (returned) next
+  returned = 1
+  printf("at return, caller_addr() is the same: %d\n", caller_addr() == caller)
 }
 STP
 "$STAP" --runtime=bpf -c "$WORKLOAD func 2 sleep 500" script.stp "$WORKLOAD" > out.txt 2> err.txt
