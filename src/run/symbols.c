@@ -33,9 +33,12 @@ typedef struct Segment {
   uint64_t offset, vaddr, filesz;
 } Segment;
 
-/* An executable or library, read once. */
+/* An executable or library, read once: known by its path, device and
+ * inode (a file replaced at its path, or another mount namespace's, is
+ * another). */
 typedef struct ElfFile {
   char *path;
+  uint64_t dev, inode; /* as /proc/PID/maps gives them */
   bool ok;             /* its symbols could be read */
   SymTab tab;
   Segment *segs;
@@ -45,6 +48,7 @@ typedef struct ElfFile {
 /* One line of /proc/PID/maps that maps a file. */
 typedef struct Mapping {
   uint64_t start, end, offset;
+  uint64_t dev, inode; /* the file's device (major << 32 | minor), inode */
   char *path;
 } Mapping;
 
@@ -235,9 +239,15 @@ static void read_elf_syms(ElfFile *ef, Elf *elf, Elf_Scn *scn) {
   }
 }
 
-/* Read path's loadable segments and functions. */
-static void read_elf(ElfFile *ef) {
-  int fd = open(ef->path, O_RDONLY | O_CLOEXEC);
+/* Read the file's loadable segments and functions: through process
+ * tgid's root (its mount namespace's view of the path), else as the path
+ * is here. */
+static void read_elf(ElfFile *ef, int tgid) {
+  char root[4200];
+  int fd = -1;
+  if (snprintf(root, sizeof root, "/proc/%d/root%s", tgid, ef->path) < (int)sizeof root)
+    fd = open(root, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fd = open(ef->path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
   Elf *elf = elf_version(EV_CURRENT) != EV_NONE ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
   size_t nph = 0;
@@ -264,18 +274,23 @@ static void read_elf(ElfFile *ef) {
   close(fd);
 }
 
-static ElfFile *elf_file(Symbols *sy, const char *path) {
-  for (size_t i = 0; i < sy->nfiles; i++)
-    if (!strcmp(sy->files[i]->path, path)) return sy->files[i];
+static ElfFile *elf_file(Symbols *sy, int tgid, const Mapping *m) {
+  for (size_t i = 0; i < sy->nfiles; i++) {
+    const ElfFile *ef = sy->files[i];
+    if (ef->dev == m->dev && ef->inode == m->inode && !strcmp(ef->path, m->path))
+      return sy->files[i];
+  }
   ElfFile **p = realloc(sy->files, (sy->nfiles + 1) * sizeof *p);
   if (!p) return NULL;
   sy->files = p;
   ElfFile *ef = calloc(1, sizeof *ef);
-  if (!ef || !(ef->path = strdup(path))) {
+  if (!ef || !(ef->path = strdup(m->path))) {
     free(ef);
     return NULL;
   }
-  read_elf(ef);
+  ef->dev = m->dev;
+  ef->inode = m->inode;
+  read_elf(ef, tgid);
   sy->files[sy->nfiles++] = ef;
   return ef;
 }
@@ -292,7 +307,7 @@ static void maps_free(Symbols *sy) {
 
 void symbols_refresh(Symbols *sy) { maps_free(sy); }
 
-/* Process tgid's file mappings: "START-END PERMS OFFSET DEV INODE PATH". */
+/* Process tgid's file mappings: "START-END PERMS OFFSET MAJ:MIN INODE PATH". */
 static void read_maps(Symbols *sy, int tgid) {
   maps_free(sy);
   sy->maps_tgid = tgid;
@@ -303,10 +318,10 @@ static void read_maps(Symbols *sy, int tgid) {
   char *line = NULL;
   size_t cap = 0, mcap = 0;
   while (getline(&line, &cap, f) > 0) {
-    uint64_t start, end, offset;
+    uint64_t start, end, offset, major, minor, inode;
     int path_at = 0;
-    if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64 " %*s %*s %n", &start, &end, &offset,
-               &path_at) != 3 || !path_at)
+    if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64 " %" SCNx64 ":%" SCNx64 " %" SCNu64 " %n",
+               &start, &end, &offset, &major, &minor, &inode, &path_at) != 6 || !path_at)
       continue;
     char *path = line + path_at;
     path[strcspn(path, "\n")] = 0;
@@ -319,7 +334,7 @@ static void read_maps(Symbols *sy, int tgid) {
     }
     char *copy = strdup(path);
     if (!copy) break;
-    sy->maps[sy->nmaps++] = (Mapping){start, end, offset, copy};
+    sy->maps[sy->nmaps++] = (Mapping){start, end, offset, major << 32 | minor, inode, copy};
   }
   free(line);
   fclose(f);
@@ -336,7 +351,7 @@ void symbols_user(Symbols *sy, int tgid, uint64_t addr, SymInfo *out) {
   out->module = m->path;
   out->offset = addr - m->start;
   out->size = m->end - m->start;
-  ElfFile *ef = elf_file(sy, m->path);
+  ElfFile *ef = elf_file(sy, tgid, m);
   if (!ef || !ef->ok) return;
   /* the address in the file, then in the ELF's own addresses */
   uint64_t foff = addr - m->start + m->offset, vaddr = 0;

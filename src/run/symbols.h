@@ -9,8 +9,9 @@
  * known of kernel addresses.  User addresses are named from the process's
  * /proc/PID/maps (the mapping that holds the address: its file and the
  * address's offset in it) and that file's ELF symbol table (.symtab,
- * else .dynsym), read once per file.  A process that has exited gives
- * nothing. */
+ * else .dynsym), read once per file (its path, device and inode; opened
+ * through /proc/PID/root, the process's view of the path).  A process
+ * that has exited gives nothing. */
 #ifndef CTAP_RUN_SYMBOLS_H
 #define CTAP_RUN_SYMBOLS_H
 
