@@ -213,6 +213,9 @@ void gen_program_end(Gen *g, Handler *top);
  * cannot render (a conversion's description), or NULL. */
 const char *gen_render_unsupported(const FmtDirective *d, int nd);
 void gen_render(Gen *g, const FmtDirective *d, int nd, uint32_t args, Loc dst);
+/* A string built in scratch at `out`, `pos` (scratch, a u64) bytes long:
+ * its NUL at min(pos, maxstringlen - 1), then the string to dst. */
+void gen_string_end(Gen *g, uint32_t pos, uint32_t out, Loc dst);
 /* loop.c: body(g, arg, next, stop) run count times in a kernel program
  * by bpf_loop, the verifier checking it once: r5 is the iteration, r6,
  * r7 and r9 as in the program; it jumps to next to go on, to stop to end

@@ -551,14 +551,17 @@ void gen_render(Gen *g, const FmtDirective *d, int nd, uint32_t args, Loc dst) {
     }
     if (!emit_reachable(E)) break; /* a NUL ended the string: the rest is dead code */
   }
-  /* the end: a NUL at min(pos, S - 1), and the result to dst */
   emit_bind(E, r.done);
-  emit_ldx(E, BPF_DW, R1, R_SCR, off16(r.pos));
+  gen_string_end(g, r.pos, r.out, dst);
+  g->top = mark;
+}
+
+void gen_string_end(Gen *g, uint32_t pos, uint32_t out, Loc dst) {
+  emit_ldx(E, BPF_DW, R1, R_SCR, off16(pos));
   clamp_max(g, R1, (int32_t)g->S - 1);
   emit_mov(E, R2, R_SCR);
-  emit_alu_imm(E, BPF_ADD, R2, (int32_t)r.out);
+  emit_alu_imm(E, BPF_ADD, R2, (int32_t)out);
   emit_alu(E, BPF_ADD, R2, R1);
   emit_st(E, BPF_B, R2, 0, 0);
-  copy_str(g, dst, scr(r.out));
-  g->top = mark;
+  copy_str(g, dst, scr(out));
 }

@@ -237,16 +237,7 @@ static void gen_callers(Gen *g, Expr *x, bool user, Loc dst) {
   emit_st(E, BPF_DW, R_SCR, o16(f.pos), 0);
   gen_bpf_loop(g, g->maxbacktrace, frame_body, &f);
   /* the NUL, where the list ends or at maxstringlen - 1 */
-  uint32_t in = emit_label(E);
-  emit_ldx(E, BPF_DW, R1, R_SCR, o16(f.pos));
-  emit_jmp(E, BPF_JLE, R1, 0, (int32_t)g->S - 1, false, in);
-  emit_mov_imm(E, R1, g->S - 1);
-  emit_bind(E, in);
-  emit_mov(E, R2, R_SCR);
-  emit_alu_imm(E, BPF_ADD, R2, (int32_t)f.out);
-  emit_alu(E, BPF_ADD, R2, R1);
-  emit_st(E, BPF_B, R2, 0, 0);
-  copy_str(g, dst, scr(f.out));
+  gen_string_end(g, f.pos, f.out, dst);
   g->top = mark;
 }
 
