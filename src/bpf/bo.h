@@ -347,8 +347,9 @@ typedef enum BoRecKind {
   BO_REC_EXIT,   /* exit() was called */
   BO_REC_WARN,   /* warn(msg): the message (maxstringlen) follows */
   BO_REC_HIST,   /* print(@hist_*) in a kernel program; id: the
-                    statistic's map; then its key (the map's key size):
-                    staprun reads and prints it */
+                    statistic's map; then the statistic as it was at the
+                    print, merged over the CPUs (a StatValue of its
+                    stat_size): staprun prints it */
   BO_REC_LOG,    /* log(msg): the message (maxstringlen) follows; staprun
                     prints it as a line */
   BO_REC_SYSTEM, /* system(cmd): the command (maxstringlen) follows;

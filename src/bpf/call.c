@@ -172,24 +172,20 @@ static bool call_format(Gen *g, Expr *x, const char *base, StrBuf *fmt, const ch
 }
 
 /* print(@hist_*(...)): staprun renders the histogram; a kernel program
- * sends it the statistic's map and key in a record, in order with the
- * rest of the output, and staprun reads it when the record arrives. */
+ * sends it the statistic as it is at the print, merged over the CPUs
+ * (stats.c), in a record in order with the rest of the output. */
 static void gen_print_hist(Gen *g, Expr *h) {
   GGlobal *gg = array_of(g, h->l);
   if (!gg) return;
   uint32_t mark = g->top;
   uint32_t key = build_key(g, gg, h->l->kind == E_INDEX ? &h->l->args : NULL);
   if (!g->user) {
-    uint32_t rec = gen_tmp(g, 8 + gg->key_size);
+    uint32_t size = (uint32_t)stat_size(&gg->hist);
+    uint32_t rec = gen_tmp(g, 8 + size);
+    gen_stat_snapshot(g, gg, key, rec + 8);
     emit_st(E, BPF_W, R_SCR, (int16_t)rec, BO_REC_HIST);
     emit_st(E, BPF_W, R_SCR, (int16_t)(rec + 4), (int32_t)gg->map);
-    emit_mov(E, R1, R_SCR);
-    emit_alu_imm(E, BPF_ADD, R1, (int32_t)(rec + 8));
-    emit_mov_imm(E, R2, gg->key_size);
-    emit_mov(E, R3, R_SCR);
-    emit_alu_imm(E, BPF_ADD, R3, (int32_t)key);
-    emit_call(E, BPF_FUNC_probe_read_kernel);
-    send_record(g, rec, 8 + gg->key_size);
+    send_record(g, rec, 8 + size);
     g->top = mark;
     return;
   }

@@ -246,6 +246,9 @@ bool gen_stack_str(Gen *g, Expr *x, const char *name, Loc dst);
 /* stats.c: r0 = the statistic x (@count ...) of gg at key, in a kernel
  * program. */
 void gen_stat_kernel(Gen *g, Expr *x, GGlobal *gg, uint32_t key);
+/* The statistic base[key] as it is now, merged over the CPUs, into the
+ * StatValue at scratch val (count, sum, min, max and the buckets). */
+void gen_stat_snapshot(Gen *g, GGlobal *gg, uint32_t key, uint32_t val);
 /* regex.c: x =~ or !~ its pattern (r0 = 1 or 0); matched(n) into dst;
  * ngroups() in r0. */
 typedef struct GRegex GRegex;

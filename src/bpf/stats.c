@@ -1,5 +1,5 @@
 /* stats: reading a statistic (@count, @sum, @min, @max, @avg, @variance)
- * in a kernel program.
+ * in a kernel program, and taking one whole for print(@hist_*).
  *
  * A statistic is one StatValue per CPU in a per-CPU map
  * (runtime/common/stat.h).  A user program asks staprun, which merges the
@@ -89,6 +89,66 @@ static void read_body(Gen *g, void *arg, uint32_t next, uint32_t stop) {
   emit_alu(E, BPF_MUL, R0, R3);
   add_to(g, r->s2, R0);
   emit_bind(E, single);
+}
+
+/* ---- print(@hist_*): the statistic as it is at the print ---- */
+
+typedef struct HistSnap {
+  GGlobal *gg;
+  uint32_t key;
+  uint32_t val;   /* the merged StatValue in scratch */
+  uint32_t cpu;   /* u64: the CPU whose copy the bucket loop adds */
+  uint32_t i;     /* u64: the bucket across the lookup */
+  int nb;         /* buckets */
+} HistSnap;
+
+/* Bucket r5 of the CPU's copy added to the total's.  Each pass looks the
+ * copy up again: a map value's pointer cannot wait in scratch. */
+static void bucket_body(Gen *g, void *arg, uint32_t next, uint32_t stop) {
+  HistSnap *h = arg;
+  (void)next;
+  emit_jmp(E, BPF_JGE, R5, 0, h->nb, false, stop);
+  emit_stx(E, BPF_DW, R_SCR, o16(h->i), R5);
+  emit_map(E, R1, h->gg->map);
+  emit_mov(E, R2, R_SCR);
+  emit_alu_imm(E, BPF_ADD, R2, (int32_t)h->key);
+  emit_ldx(E, BPF_DW, R3, R_SCR, o16(h->cpu));
+  emit_call(E, BPF_FUNC_map_lookup_percpu_elem);
+  emit_jmp(E, BPF_JEQ, R0, 0, 0, false, stop);
+  emit_ldx(E, BPF_DW, R1, R_SCR, o16(h->i));
+  emit_jmp(E, BPF_JGE, R1, 0, h->nb, false, stop); /* the bound, for the verifier */
+  emit_alu_imm(E, BPF_LSH, R1, 3);
+  emit_alu(E, BPF_ADD, R0, R1);
+  emit_ldx(E, BPF_DW, R3, R0, (int16_t)offsetof(StatValue, buckets));
+  emit_mov(E, R2, R_SCR);
+  emit_alu(E, BPF_ADD, R2, R1);
+  emit_ldx(E, BPF_DW, R4, R2, o16(h->val + offsetof(StatValue, buckets)));
+  emit_alu(E, BPF_ADD, R4, R3);
+  emit_stx(E, BPF_DW, R2, o16(h->val + offsetof(StatValue, buckets)), R4);
+}
+
+/* CPU r5's buckets, each added to the total's. */
+static void snap_body(Gen *g, void *arg, uint32_t next, uint32_t stop) {
+  HistSnap *h = arg;
+  (void)next;
+  emit_ldx(E, BPF_DW, R1, R_GLOB, (int16_t)offsetof(BoControl, ncpus));
+  emit_jmp(E, BPF_JGE, R5, R1, 0, true, stop);
+  emit_stx(E, BPF_DW, R_SCR, o16(h->cpu), R5);
+  gen_bpf_loop(g, (uint32_t)h->nb, bucket_body, h);
+}
+
+void gen_stat_snapshot(Gen *g, GGlobal *gg, uint32_t key, uint32_t val) {
+  uint32_t size = (uint32_t)stat_size(&gg->hist);
+  for (uint32_t off = 0; off < size; off += 8) emit_st(E, BPF_DW, R_SCR, o16(val + off), 0);
+  StatRead *r = arena_alloc(g->arena, sizeof *r);
+  *r = (StatRead){.gg = gg, .key = key, .count = val + offsetof(StatValue, count),
+                  .sum = val + offsetof(StatValue, sum), .min = val + offsetof(StatValue, min),
+                  .max = val + offsetof(StatValue, max)};
+  gen_bpf_loop(g, GEN_MAX_CPUS, read_body, r);
+  HistSnap *h = arena_alloc(g->arena, sizeof *h);
+  *h = (HistSnap){.gg = gg, .key = key, .val = val, .cpu = gen_tmp(g, 8), .i = gen_tmp(g, 8),
+                  .nb = stat_buckets(&gg->hist)};
+  if (h->nb > 0) gen_bpf_loop(g, GEN_MAX_CPUS, snap_body, h);
 }
 
 void gen_stat_kernel(Gen *g, Expr *x, GGlobal *gg, uint32_t key) {

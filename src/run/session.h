@@ -81,9 +81,9 @@ int session_user_task(const Session *s);
 
 /* user.c: run user program `prog`. */
 void session_run_user(Session *s, uint32_t prog);
-/* Print the histogram of the statistic in map (an index) under key (len
- * bytes), merged over CPUs: a BO_REC_HIST record. */
-void session_print_hist(Session *s, uint32_t map, const void *key, size_t len);
+/* Print the histogram of the statistic in map (an index) from value (len
+ * bytes: its StatValue, merged over the CPUs): a BO_REC_HIST record. */
+void session_print_hist(Session *s, uint32_t map, const void *value, size_t len);
 void session_free_user(Session *s);
 
 #endif

@@ -116,14 +116,15 @@ static void print_hist(Session *s, const StatValue *sv, const StatHist *h) {
   free(buf);
 }
 
-void session_print_hist(Session *s, uint32_t map, const void *key, size_t len) {
+void session_print_hist(Session *s, uint32_t map, const void *value, size_t len) {
   int fd = -1;
-  const BoMap *m = map_of(s, (uint64_t)map + 1, &fd);
-  if (!m || len < m->key_size) return;
+  if (!map_of(s, (uint64_t)map + 1, &fd)) return;
   StatHist h = hist_of(global_of_map(s, (uint64_t)map + 1));
-  StatValue *sv = calloc(1, stat_size(&h));
+  size_t size = stat_size(&h);
+  if (len < size) return;
+  StatValue *sv = malloc(size); /* aligned, as the record may not be */
   if (!sv) return;
-  stat_read(s, m, fd, key, sv, &h);
+  memcpy(sv, value, size);
   print_hist(s, sv, &h);
   free(sv);
 }
