@@ -329,6 +329,8 @@ typedef struct BoControl {
                             error records itself) */
   uint64_t suppressed;   /* errors --suppress-handler-errors kept quiet:
                             for the closing report only */
+  int64_t stp_uid;       /* the real uid of the process running the
+                            object (is_myproc()) */
 } BoControl;
 enum { BO_STATE_STARTING, BO_STATE_RUNNING, BO_STATE_STOPPING };
 

@@ -721,6 +721,32 @@ static bool builtin_long(Gen *g, Expr *x, const char *n) {
     g->top = mark;
   } else if (!strcmp(n, "exit")) {
     gen_exit(g);
+  } else if (!strcmp(n, "is_myproc")) {
+    /* the current task's real uid is that of the user running staprun */
+    uint32_t no = emit_label(E);
+    emit_call(E, BPF_FUNC_get_current_uid_gid);
+    emit_alu_imm(E, BPF_LSH, R0, 32);
+    emit_alu_imm(E, BPF_RSH, R0, 32);
+    emit_ldx(E, BPF_DW, R1, R_GLOB, (int16_t)offsetof(BoControl, stp_uid));
+    emit_mov(E, R2, R0);
+    emit_mov_imm(E, R0, 0);
+    emit_jmp(E, BPF_JNE, R2, R1, 0, true, no);
+    emit_mov_imm(E, R0, 1);
+    emit_bind(E, no);
+  } else if (!strcmp(n, "returnval")) {
+    /* $return, where the probe has one (a .return probe) */
+    const TargetVar *rv = NULL;
+    for (size_t i = 0; i < g->probe->vars.len && !rv; i++) {
+      const TargetVar *v = g->probe->vars.items[i];
+      if (!strcmp(v->name, "return")) rv = v;
+    }
+    if (!rv || !g->probe->is_return) {
+      gen_error(g, x->loc, "returnval() has no return value in probe %s", g->probe->point);
+      return true;
+    }
+    Expr t = {.kind = E_TARGET, .name = "$return", .ref = (void *)rv, .loc = x->loc,
+              .vtype = VT_LONG};
+    gen_long(g, &t);
   } else if (!strcmp(n, "HZ")) {
     emit_mov_imm(E, R0, target_config_hz(g->target));
   } else if (!strcmp(n, "mem_page_size") && arch_page_size(arch_of(g)) > 0) {

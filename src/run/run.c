@@ -679,6 +679,7 @@ int run_object_file(const char *path, const RunOptions *o) {
                                 (rt.tv_nsec - mono.tv_nsec);
   s->control->ncpus = s->ncpus;
   s->control->stp_pid = getpid();
+  s->control->stp_uid = getuid();
   s->control->target_pid = o->target_pid;
   for (uint32_t i = 0; i < s->obj.nglobals; i++) {
     BoGlobal *g = &s->obj.globals[i];
