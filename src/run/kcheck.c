@@ -162,7 +162,7 @@ bool kcheck_core(const BoObject *o, bool *left_out) {
  * static functions share (init_once) is ambiguous, and a kprobe or a
  * trampoline by that name would take whichever the kernel finds first. */
 static struct {
-  bool loaded, readable;
+  bool readable;    /* kallsyms could be read */
   char **names;     /* the object's function names, sorted, unique */
   uint32_t *count;  /* text symbols of each name */
   uint64_t **addrs; /* their addresses (count of them) */
@@ -175,7 +175,6 @@ static int cmp_name(const void *a, const void *b) {
 }
 
 static void ksyms_load(const BoObject *o) {
-  ksyms.loaded = true;
   ksyms.names = calloc(o->nprobes + 1, sizeof *ksyms.names);
   for (uint32_t i = 0; i < o->nprobes; i++)
     if ((o->probes[i].kind == BO_KPROBE || o->probes[i].kind == BO_FENTRY) && o->probes[i].target)
@@ -187,7 +186,7 @@ static void ksyms_load(const BoObject *o) {
   ksyms.n = u;
   ksyms.count = calloc(u + 1, sizeof *ksyms.count);
   ksyms.addrs = calloc(u + 1, sizeof *ksyms.addrs);
-  FILE *f = fopen("/proc/kallsyms", "r");
+  FILE *f = ksyms.count && ksyms.addrs ? fopen("/proc/kallsyms", "r") : NULL;
   if (!f) return;
   ksyms.readable = true;
   char line[512];
@@ -202,10 +201,14 @@ static void ksyms_load(const BoObject *o) {
     char **hit = bsearch(&name, ksyms.names, ksyms.n, sizeof *ksyms.names, cmp_name);
     if (!hit) continue;
     size_t i = (size_t)(hit - ksyms.names);
-    uint32_t c = ksyms.count[i]++;
-    if (!(c & (c - 1))) /* 0, 1, 2, 4, ...: room for twice as many */
-      ksyms.addrs[i] = realloc(ksyms.addrs[i], (c ? 2 * c : 1) * sizeof **ksyms.addrs);
+    uint32_t c = ksyms.count[i];
+    if (!(c & (c - 1))) { /* 0, 1, 2, 4, ...: room for twice as many */
+      uint64_t *more = realloc(ksyms.addrs[i], (c ? 2 * c : 1) * sizeof *more);
+      if (!more) continue;
+      ksyms.addrs[i] = more;
+    }
     ksyms.addrs[i][c] = addr;
+    ksyms.count[i] = c + 1;
   }
   fclose(f);
 }
@@ -241,12 +244,11 @@ static int ksym_count(const char *fn) {
 /* The functions ftrace can call out of (tracefs's available_filter_functions),
  * read once: BPF reaches a kernel function only through them, with a BPF
  * trampoline (fentry) or with a kprobe (a kprobe on any other function is
- * refused unless the kernel has CONFIG_KPROBE_EVENTS_ON_NOTRACE).  names
- * point into text, sorted. */
+ * refused unless the kernel has CONFIG_KPROBE_EVENTS_ON_NOTRACE). */
 static struct {
-  bool loaded;
-  char *text;
-  char **names;
+  bool loaded;      /* read (or tried) */
+  char *text;       /* the file's contents, lines cut at their name */
+  char **names;     /* into text, sorted */
   size_t n;
 } traceable;
 
@@ -278,8 +280,10 @@ static void traceable_load(void) {
     if (sp) *sp = 0;
     if (*line) {
       if (traceable.n == cap) {
+        char **more = realloc(traceable.names, (cap ? cap * 2 : 4096) * sizeof *more);
+        if (!more) break;
+        traceable.names = more;
         cap = cap ? cap * 2 : 4096;
-        traceable.names = realloc(traceable.names, cap * sizeof *traceable.names);
       }
       traceable.names[traceable.n++] = line;
     }
