@@ -31,6 +31,7 @@
 
 #include "common/strbuf.h"
 #include "run/kcheck.h"
+#include "run/symbols.h"
 
 /* The member named name of composite type t (through unnamed ones). */
 static bool has_member(const struct btf *b, const struct btf_type *t, const char *name, int depth) {
@@ -191,14 +192,11 @@ static void ksyms_load(const BoObject *o) {
   ksyms.readable = true;
   char line[512];
   while (fgets(line, sizeof line, f)) {
-    /* "ADDR T name[\t[module]]" */
-    char *sp = strchr(line, ' ');
-    if (!sp || !sp[1] || sp[2] != ' ' || (sp[1] != 't' && sp[1] != 'T')) continue;
-    char *name = sp + 3;
-    name[strcspn(name, "\t\n")] = 0;
-    uint64_t addr = strtoull(line, NULL, 16);
-    if (!strcmp(name, "_text")) ksyms.text = addr;
-    char **hit = bsearch(&name, ksyms.names, ksyms.n, sizeof *ksyms.names, cmp_name);
+    KsymLine k;
+    if (!symbols_kallsyms_line(line, &k) || (k.type != 't' && k.type != 'T')) continue;
+    uint64_t addr = k.addr;
+    if (!strcmp(k.name, "_text")) ksyms.text = addr;
+    char **hit = bsearch(&k.name, ksyms.names, ksyms.n, sizeof *ksyms.names, cmp_name);
     if (!hit) continue;
     size_t i = (size_t)(hit - ksyms.names);
     uint32_t c = ksyms.count[i];

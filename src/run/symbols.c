@@ -150,7 +150,26 @@ static uint32_t module_index(Symbols *sy, const char *name, size_t len) {
   return (uint32_t)sy->nmodules++;
 }
 
-/* /proc/kallsyms' text symbols: "ADDRESS TYPE NAME[\t[MODULE]]". */
+bool symbols_kallsyms_line(char *line, KsymLine *out) {
+  char *end;
+  out->addr = strtoull(line, &end, 16);
+  if (end == line || end[0] != ' ' || !end[1] || end[2] != ' ') return false;
+  out->type = end[1];
+  out->name = end + 3;
+  out->name[strcspn(out->name, "\n")] = 0;
+  out->module = NULL;
+  char *tab = strchr(out->name, '\t');
+  if (tab) {
+    *tab = 0;
+    if (tab[1] == '[') {
+      out->module = tab + 2;
+      out->module[strcspn(out->module, "]")] = 0;
+    }
+  }
+  return true;
+}
+
+/* /proc/kallsyms' text symbols. */
 static void read_kernel(Symbols *sy) {
   sy->kernel_read = true;
   if (module_index(sy, "kernel", 6) != 0) return;
@@ -161,27 +180,16 @@ static void read_kernel(Symbols *sy) {
   uint32_t nline = 0;
   bool real = false; /* an address that is not 0: we may see them */
   while (getline(&line, &cap, f) > 0) {
-    char *end;
-    uint64_t addr = strtoull(line, &end, 16);
-    if (end == line || end[0] != ' ' || !end[1] || end[2] != ' ') continue;
-    char type = end[1];
-    if (type != 't' && type != 'T' && type != 'w' && type != 'W') continue;
-    char *name = end + 3;
-    name[strcspn(name, "\n")] = 0;
+    KsymLine k;
+    if (!symbols_kallsyms_line(line, &k)) continue;
+    if (k.type != 't' && k.type != 'T' && k.type != 'w' && k.type != 'W') continue;
     uint32_t module = 0;
-    char *tab = strchr(name, '\t');
-    if (tab) {
-      *tab = 0;
-      char *m = tab + 1;
-      if (*m == '[') {
-        m++;
-        size_t len = strcspn(m, "]");
-        module = module_index(sy, m, len);
-        if (module == UINT32_MAX) break;
-      }
+    if (k.module) {
+      module = module_index(sy, k.module, strlen(k.module));
+      if (module == UINT32_MAX) break;
     }
-    if (addr) real = true;
-    if (!*name || !tab_add(&sy->kernel, addr, 0, name, module, nline++)) continue;
+    if (k.addr) real = true;
+    if (!*k.name || !tab_add(&sy->kernel, k.addr, 0, k.name, module, nline++)) continue;
   }
   free(line);
   fclose(f);

@@ -52,6 +52,17 @@ void symbols_refresh(Symbols *sy);
 void symbols_kernel(Symbols *sy, uint64_t addr, SymInfo *out);
 /* ... of address addr in process tgid's user space (0: none). */
 void symbols_user(Symbols *sy, int tgid, uint64_t addr, SymInfo *out);
+/* One line of /proc/kallsyms, "ADDRESS TYPE NAME[\t[MODULE]]", taken
+ * apart: NUL-terminated in place, module NULL for the kernel's own
+ * symbols.  False for a line that is not one. */
+typedef struct KsymLine {
+  uint64_t addr;      /* 0 where kallsyms hides addresses */
+  char type;          /* 't', 'T', 'w', 'd', ... */
+  char *name;
+  char *module;       /* without its brackets, or NULL */
+} KsymLine;
+bool symbols_kallsyms_line(char *line, KsymLine *out);
+
 /* addr and what is known of it as form says into buf (cap bytes, NUL-
  * terminated, cut short if need be); returns the length it needs.
  * SYM_MODULE with no module writes nothing and returns 0. */
