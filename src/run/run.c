@@ -817,8 +817,8 @@ int run_object_file(const char *path, const RunOptions *o) {
     fprintf(stderr, "WARNING: Number of errors: %" PRId64 ", skipped probes: %" PRIu64 "\n",
             s->errors + suppressed, s->skipped);
   status = s->errors || s->failed || child_failed ? 1 : 0;
-  note(s, "done: %d errors, %" PRIu64 " skipped probes, %" PRIu64 " lost records; exit "
-       "status %d", s->errors, s->skipped, s->control->lost, status);
+  note(s, "done: %" PRId64 " errors, %" PRIu64 " skipped probes, %" PRIu64 " lost records; "
+       "exit status %d", s->errors + suppressed, s->skipped, s->control->lost, status);
 done:
   if (child > 0) {
     kill(child, SIGTERM);
